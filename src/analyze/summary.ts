@@ -1,0 +1,192 @@
+/**
+ * The dataset summary (scan.json), recomputed from the per-image store in a fixed order (by file path),
+ * so a resumed scan, a merged set of shards and a single uninterrupted run give identical numbers.
+ */
+import type { Db } from '../store/db.js';
+import { patchPosition, tokenRole, type TokenLayout, type TokenRole } from '../model/layout.js';
+import type { CellKind, ScanCriteria } from './criteria.js';
+
+export interface LayerSummary {
+  layer: number;
+  top1: number;
+  top2: number;
+  top3: number;
+  median: number;
+  /** Images with at least one cell meeting the massive criterion at this layer. */
+  imagesWithMassive: number;
+  /** Images whose top-1 cell is a near-miss at this layer. */
+  imagesWithNearMiss: number;
+}
+
+export interface ActivationGroup {
+  layer: number;
+  dim: number;
+  role: TokenRole;
+  /** Most frequent token index of the group (smallest on ties). */
+  token: number;
+  /** [row, col] of that token when it is a patch. */
+  position?: [number, number];
+  images: number;
+  meanValue: number;
+  minAbs: number;
+  maxAbs: number;
+  /** Mean |a| / median of its layer. */
+  meanRatio: number;
+  /** Distinct tokens seen in this group, most frequent first (at most 8): [token, images]. */
+  tokens: [number, number][];
+}
+
+export interface OutlierFeature {
+  layer: number;
+  dim: number;
+  images: number;
+  /** Mean number of tokens above outlierRatio × median in that dim. */
+  meanTokens: number;
+}
+
+export interface ImageError {
+  path: string;
+  reason: string;
+}
+
+export interface DatasetSummary {
+  images: { scanned: number; failed: number; errors: ImageError[] };
+  layers: LayerSummary[];
+  massive: ActivationGroup[];
+  nearMisses: ActivationGroup[];
+  outlierFeatures: OutlierFeature[];
+  emergence: { firstLayer: number | null; lastLayer: number | null };
+  nearMissEmergence: { firstLayer: number | null; lastLayer: number | null };
+}
+
+interface GroupAcc {
+  layer: number;
+  dim: number;
+  role: TokenRole;
+  files: Set<string>;
+  sum: number;
+  ratioSum: number;
+  n: number;
+  minAbs: number;
+  maxAbs: number;
+  tokenFiles: Map<number, Set<string>>;
+}
+
+function groupCells(db: Db, kind: CellKind, layout: TokenLayout): ActivationGroup[] {
+  const rows = db
+    .prepare(
+      `SELECT f.path, c.layer, c.token, c.dim, c.value, l.median FROM files f
+       JOIN cells c ON c.hash = f.hash JOIN layers l ON l.hash = c.hash AND l.layer = c.layer
+       WHERE f.status = 'ok' AND c.kind = ? ORDER BY f.path, c.layer, c.rank`,
+    )
+    .iterate(kind) as Iterable<{ path: string; layer: number; token: number; dim: number; value: number; median: number }>;
+  const groups = new Map<string, GroupAcc>();
+  for (const r of rows) {
+    const role = tokenRole(layout, r.token);
+    const key = `${r.layer}/${r.dim}/${role}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { layer: r.layer, dim: r.dim, role, files: new Set(), sum: 0, ratioSum: 0, n: 0, minAbs: Infinity, maxAbs: 0, tokenFiles: new Map() };
+      groups.set(key, g);
+    }
+    const abs = Math.abs(r.value);
+    g.files.add(r.path);
+    g.sum += r.value;
+    g.ratioSum += r.median > 0 ? abs / r.median : 0;
+    g.n += 1;
+    g.minAbs = Math.min(g.minAbs, abs);
+    g.maxAbs = Math.max(g.maxAbs, abs);
+    const tf = g.tokenFiles.get(r.token) ?? new Set<string>();
+    tf.add(r.path);
+    g.tokenFiles.set(r.token, tf);
+  }
+  return [...groups.values()]
+    .map((g) => {
+      const tokens = [...g.tokenFiles].map(([t, s]): [number, number] => [t, s.size]).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      const token = tokens[0][0];
+      const position = patchPosition(layout, token);
+      return {
+        layer: g.layer,
+        dim: g.dim,
+        role: g.role,
+        token,
+        ...(position ? { position } : {}),
+        images: g.files.size,
+        meanValue: g.sum / g.n,
+        minAbs: g.minAbs,
+        maxAbs: g.maxAbs,
+        meanRatio: g.ratioSum / g.n,
+        tokens: tokens.slice(0, 8),
+      };
+    })
+    .sort((a, b) => a.layer - b.layer || b.images - a.images || a.dim - b.dim || a.role.localeCompare(b.role));
+}
+
+function layerSummaries(db: Db): LayerSummary[] {
+  const rows = db
+    .prepare(
+      `SELECT l.layer, l.median, l.top1, l.top2, l.top3, l.massive_count,
+         (SELECT kind FROM cells c WHERE c.hash = l.hash AND c.layer = l.layer AND c.rank = 0) AS kind0
+       FROM files f JOIN layers l ON l.hash = f.hash WHERE f.status = 'ok' ORDER BY f.path, l.layer`,
+    )
+    .iterate() as Iterable<{ layer: number; median: number; top1: number; top2: number; top3: number; massive_count: number; kind0: string | null }>;
+  const acc = new Map<number, { n: number; top1: number; top2: number; top3: number; median: number; massive: number; near: number }>();
+  for (const r of rows) {
+    const a = acc.get(r.layer) ?? { n: 0, top1: 0, top2: 0, top3: 0, median: 0, massive: 0, near: 0 };
+    a.n += 1;
+    a.top1 += r.top1;
+    a.top2 += r.top2;
+    a.top3 += r.top3;
+    a.median += r.median;
+    if (r.massive_count > 0) a.massive += 1;
+    if (r.kind0 === 'near') a.near += 1;
+    acc.set(r.layer, a);
+  }
+  return [...acc]
+    .sort((x, y) => x[0] - y[0])
+    .map(([layer, a]) => ({ layer, top1: a.top1 / a.n, top2: a.top2 / a.n, top3: a.top3 / a.n, median: a.median / a.n, imagesWithMassive: a.massive, imagesWithNearMiss: a.near }));
+}
+
+function outlierFeatures(db: Db): OutlierFeature[] {
+  const rows = db
+    .prepare(
+      `SELECT o.layer, o.dim, o.tokens FROM files f JOIN outlier_dims o ON o.hash = f.hash
+       WHERE f.status = 'ok' ORDER BY f.path, o.layer, o.dim`,
+    )
+    .iterate() as Iterable<{ layer: number; dim: number; tokens: number }>;
+  const acc = new Map<string, OutlierFeature & { sum: number }>();
+  for (const r of rows) {
+    const key = `${r.layer}/${r.dim}`;
+    const a = acc.get(key) ?? { layer: r.layer, dim: r.dim, images: 0, meanTokens: 0, sum: 0 };
+    a.images += 1;
+    a.sum += r.tokens;
+    acc.set(key, a);
+  }
+  return [...acc.values()].map(({ sum, ...o }) => ({ ...o, meanTokens: sum / o.images })).sort((a, b) => a.layer - b.layer || a.dim - b.dim);
+}
+
+function span(groups: ActivationGroup[]): { firstLayer: number | null; lastLayer: number | null } {
+  if (groups.length === 0) return { firstLayer: null, lastLayer: null };
+  const layers = groups.map((g) => g.layer);
+  return { firstLayer: Math.min(...layers), lastLayer: Math.max(...layers) };
+}
+
+export function summarize(db: Db, layout: TokenLayout, _criteria: ScanCriteria): DatasetSummary {
+  const counts = db.prepare("SELECT status, COUNT(*) AS n FROM files GROUP BY status").all() as { status: string; n: number }[];
+  const errors = db.prepare("SELECT path, reason FROM files WHERE status = 'error' ORDER BY path").all() as ImageError[];
+  const massive = groupCells(db, 'massive', layout);
+  const nearMisses = groupCells(db, 'near', layout);
+  return {
+    images: {
+      scanned: counts.find((c) => c.status === 'ok')?.n ?? 0,
+      failed: counts.find((c) => c.status === 'error')?.n ?? 0,
+      errors,
+    },
+    layers: layerSummaries(db),
+    massive,
+    nearMisses,
+    outlierFeatures: outlierFeatures(db),
+    emergence: span(massive),
+    nearMissEmergence: span(nearMisses),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Decode one image with sharp and preprocess it exactly as the model's processor config says:
+ * EXIF orientation → RGB (alpha dropped, as PIL's convert("RGB")) → resize (uint8) → center crop →
+ * rescale → normalize → float32 CHW. Differences from PIL are documented in the README.
+ */
+import sharp from 'sharp';
+type SharpOptions = Parameters<typeof sharp>[1];
+type Metadata = Awaited<ReturnType<ReturnType<typeof sharp>["metadata"]>>;
+import type { PreprocessSpec, Resample } from '../model/preprocessor.js';
+
+export interface DecodeLimits {
+  /** sharp's decompression-bomb guard: refuse images with more pixels than this. */
+  maxPixels: number;
+}
+
+export const DEFAULT_LIMITS: DecodeLimits = { maxPixels: 100_000_000 };
+
+export interface PreprocessedImage {
+  /** float32 [3, height, width] */
+  pixels: Float32Array;
+  /** Upright size of the original image. */
+  width: number;
+  height: number;
+}
+
+type KernelName = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
+const KERNEL: Record<Resample, KernelName> = {
+  nearest: 'nearest',
+  bilinear: 'linear',
+  bicubic: 'cubic',
+  lanczos: 'lanczos3',
+  box: 'linear',
+  hamming: 'linear',
+};
+
+/** Resize target before cropping, as HF computes it (shortest edge: long side = int(s * long / short)). */
+export function resizeTarget(spec: PreprocessSpec, width: number, height: number): { width: number; height: number } {
+  const r = spec.resize;
+  if (!r) return { width, height };
+  if (r.kind === 'exact') return { width: r.width, height: r.height };
+  if (width <= height) return { width: r.edge, height: Math.trunc((r.edge * height) / width) };
+  return { width: Math.trunc((r.edge * width) / height), height: r.edge };
+}
+
+function uprightSize(meta: Metadata): { width: number; height: number } {
+  const { width, height, orientation } = meta;
+  if (!width || !height) throw new Error('no image dimensions (not an image, or an unsupported format)');
+  return orientation && orientation >= 5 ? { width: height, height: width } : { width, height };
+}
+
+export async function preprocessImage(input: Buffer, spec: PreprocessSpec, limits: DecodeLimits = DEFAULT_LIMITS): Promise<PreprocessedImage> {
+  const options: NonNullable<SharpOptions> = { limitInputPixels: limits.maxPixels, pages: 1, failOn: 'error' };
+  const meta = await sharp(input, options).metadata();
+  const upright = uprightSize(meta);
+  const target = resizeTarget(spec, upright.width, upright.height);
+  let pipeline = sharp(input, options)
+    .rotate()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .resize(target.width, target.height, { fit: 'fill', kernel: KERNEL[spec.resample], fastShrinkOnLoad: false });
+  if (spec.crop) {
+    const { height, width } = spec.crop;
+    if (target.width < width || target.height < height) throw new Error(`resized image ${target.width}x${target.height} is smaller than the crop ${width}x${height}`);
+    pipeline = pipeline.extract({ left: Math.floor((target.width - width) / 2), top: Math.floor((target.height - height) / 2), width, height });
+  }
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  const channels = info.channels;
+  if (info.width !== spec.width || info.height !== spec.height) throw new Error(`decoded to ${info.width}x${info.height}, expected ${spec.width}x${spec.height}`);
+  const plane = spec.width * spec.height;
+  const pixels = new Float32Array(3 * plane);
+  const rescale = spec.rescale ?? 1;
+  for (let c = 0; c < 3; c++) {
+    const src = channels === 1 ? 0 : c;
+    const scale = rescale / spec.std[c];
+    const shift = spec.mean[c] / spec.std[c];
+    for (let i = 0; i < plane; i++) pixels[c * plane + i] = data[i * channels + src] * scale - shift;
+  }
+  return { pixels, width: upright.width, height: upright.height };
+}

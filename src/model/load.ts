@@ -1,0 +1,139 @@
+/**
+ * Load a model folder (HF / transformers.js layout) or a bare .onnx into a `ModelSpec`: config,
+ * preprocessing, token layout and the hook table. Every problem is reported here, before any image is read.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { badModel, errorMessage } from '../errors.js';
+import { findHooks, type HookTable } from '../tap/plan.js';
+import { decodeModel, type ModelProto } from '../tap/onnx.js';
+import { parseArchConfig, type ArchConfig, type Family } from './config.js';
+import { tokenLayout, type TokenLayout } from './layout.js';
+import { detectPrecision, precisionWarning, type Precision } from './precision.js';
+import { defaultPreprocessor, parsePreprocessor, type PreprocessSpec } from './preprocessor.js';
+
+export interface ModelSpec {
+  name: string;
+  /** Folder holding config.json, or the .onnx's folder for a bare file. */
+  dir: string;
+  onnxPath: string;
+  sha256: string;
+  bytes: Uint8Array;
+  arch: ArchConfig;
+  preprocess: PreprocessSpec;
+  tokens: TokenLayout;
+  hooks: HookTable;
+  inputName: string;
+  outputNames: string[];
+  precision: Precision;
+  warnings: string[];
+}
+
+/** For a bare .onnx without config.json. */
+export interface BareModelOptions {
+  family?: Family;
+  registers?: number;
+  patchSize?: number;
+  imageSize?: number;
+}
+
+export interface LoadOptions extends BareModelOptions {
+  /** ONNX file name inside the folder (e.g. model_fp16.onnx); default model.onnx / vision_model.onnx. */
+  file?: string;
+}
+
+const CANDIDATES = ['model.onnx', 'onnx/model.onnx', 'vision_model.onnx', 'onnx/vision_model.onnx'];
+
+function readJson(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw badModel(`Cannot read ${path}: ${errorMessage(err)}`);
+  }
+}
+
+function resolveFiles(path: string, file?: string): { dir: string; onnxPath: string } {
+  if (!existsSync(path)) throw badModel(`Model not found: ${path}`);
+  if (statSync(path).isFile()) {
+    const parent = dirname(path);
+    const dir = basename(parent) === 'onnx' && existsSync(join(dirname(parent), 'config.json')) ? dirname(parent) : parent;
+    return { dir, onnxPath: path };
+  }
+  const names = file ? [file, `onnx/${file}`] : CANDIDATES;
+  const found = names.map((n) => join(path, n)).find((p) => existsSync(p) && statSync(p).isFile());
+  if (!found) throw badModel(`No ONNX file in ${path} (looked for ${names.join(', ')})`, 'Pass --model path/to/file.onnx, or massivit models pull <repo>');
+  return { dir: path, onnxPath: found };
+}
+
+function bareArch(opts: BareModelOptions, hooks: HookTable): ArchConfig {
+  return {
+    family: opts.family ?? 'vit',
+    numLayers: hooks.numBlocks,
+    hiddenSize: 0, // filled from the graph by the probe
+    numHeads: 0,
+    patchSize: opts.patchSize ?? 16,
+    imageSize: opts.imageSize ?? 224,
+    numRegisters: opts.registers ?? 0,
+  };
+}
+
+function decode(bytes: Uint8Array, path: string): ModelProto {
+  let model: ModelProto;
+  try {
+    model = decodeModel(bytes);
+  } catch (err) {
+    throw badModel(`${path} is not a valid ONNX file (protobuf decode failed: ${errorMessage(err)})`);
+  }
+  if (!model.graph || (model.graph.node ?? []).length === 0) throw badModel(`${path} is not a valid ONNX model: it has no graph nodes`);
+  return model;
+}
+
+/** The 4-D float image input; refuses graphs without one. */
+function imageInput(model: ModelProto): string {
+  const inits = new Set((model.graph!.initializer ?? []).map((t) => t.name));
+  const inputs = (model.graph!.input ?? []).filter((i) => !inits.has(i.name));
+  const pixel = inputs.find((i) => i.name === 'pixel_values');
+  if (pixel) return 'pixel_values';
+  const names = inputs.map((i) => `'${i.name}'`).join(', ') || 'none';
+  throw badModel(`The model's input is not 'pixel_values' (found ${names}): massivit scans image models exported like Hugging Face / optimum do`);
+}
+
+export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
+  const { dir, onnxPath } = resolveFiles(resolve(path), opts.file);
+  const configPath = join(dir, 'config.json');
+  const hasConfig = existsSync(configPath);
+  const arch0 = hasConfig ? parseArchConfig(readJson(configPath)) : undefined;
+  const bytes = new Uint8Array(readFileSync(onnxPath));
+  const model = decode(bytes, onnxPath);
+  const inputName = imageInput(model);
+  let hooks: HookTable;
+  try {
+    hooks = findHooks(model);
+  } catch (err) {
+    throw badModel(`${onnxPath} does not look like a Vision Transformer: ${errorMessage(err)}`);
+  }
+  const arch = arch0 ?? bareArch(opts, hooks);
+  if (arch.numLayers !== hooks.numBlocks) {
+    throw badModel(`config.json says ${arch.numLayers} layers but the graph has ${hooks.numBlocks} transformer blocks`);
+  }
+  const ppPath = join(dir, 'preprocessor_config.json');
+  const preprocess = existsSync(ppPath) && hasConfig ? parsePreprocessor(readJson(ppPath), arch.family) : defaultPreprocessor(opts.imageSize ?? arch.imageSize);
+  const precision = detectPrecision(model);
+  const warning = precisionWarning(precision);
+  return {
+    name: basename(dir),
+    dir,
+    onnxPath,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    bytes,
+    arch,
+    preprocess,
+    tokens: tokenLayout(arch, preprocess.height, preprocess.width),
+    hooks,
+    inputName,
+    outputNames: (model.graph!.output ?? []).map((o) => o.name ?? ''),
+    precision,
+    warnings: warning ? [warning] : [],
+  };
+}

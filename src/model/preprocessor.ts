@@ -1,0 +1,73 @@
+/** preprocessor_config.json → the exact preprocessing recipe (ViTImageProcessor, BitImageProcessor, CLIPImageProcessor). */
+import { badModel } from '../errors.js';
+import type { Family } from './config.js';
+
+export type Resample = 'nearest' | 'lanczos' | 'bilinear' | 'bicubic' | 'box' | 'hamming';
+/** Pillow's resample codes, as HF configs store them. */
+const PIL_RESAMPLE: Resample[] = ['nearest', 'lanczos', 'bilinear', 'bicubic', 'box', 'hamming'];
+
+export interface PreprocessSpec {
+  processor: string;
+  resize: { kind: 'exact'; height: number; width: number } | { kind: 'shortest_edge'; edge: number } | null;
+  crop: { height: number; width: number } | null;
+  resample: Resample;
+  rescale: number | null;
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Final tensor size. */
+  height: number;
+  width: number;
+}
+
+type Json = Record<string, unknown>;
+
+function hw(value: unknown, squareIsShortest: boolean): PreprocessSpec['resize'] {
+  if (typeof value === 'number') return squareIsShortest ? { kind: 'shortest_edge', edge: value } : { kind: 'exact', height: value, width: value };
+  if (value && typeof value === 'object') {
+    const v = value as Json;
+    if (typeof v.height === 'number' && typeof v.width === 'number') return { kind: 'exact', height: v.height, width: v.width };
+    if (typeof v.shortest_edge === 'number') return { kind: 'shortest_edge', edge: v.shortest_edge };
+  }
+  throw badModel(`preprocessor_config.json: cannot read size ${JSON.stringify(value)}`);
+}
+
+function triple(value: unknown, name: string, fallback: number): [number, number, number] {
+  if (value === undefined) return [fallback, fallback, fallback];
+  if (typeof value === 'number') return [value, value, value];
+  if (Array.isArray(value) && value.length === 3 && value.every((x) => typeof x === 'number')) return value as [number, number, number];
+  throw badModel(`preprocessor_config.json: expected 3 numbers for ${name} but found ${JSON.stringify(value)}`);
+}
+
+export function parsePreprocessor(raw: Json, family: Family): PreprocessSpec {
+  const processor = String(raw.image_processor_type ?? raw.feature_extractor_type ?? 'unknown');
+  // A bare integer size means "square" for ViT/DeiT processors and "shortest edge" for CLIP/Bit ones.
+  const squareIsShortest = !/^(ViT|DeiT)/.test(processor) && family !== 'vit';
+  const resize = raw.do_resize === false ? null : hw(raw.size, squareIsShortest);
+  let crop: PreprocessSpec['crop'] = null;
+  if (raw.do_center_crop === true) {
+    const c = hw(raw.crop_size ?? raw.size, false);
+    if (c?.kind !== 'exact') throw badModel('preprocessor_config.json: crop_size must give height and width');
+    crop = { height: c.height, width: c.width };
+  }
+  const final = crop ?? (resize?.kind === 'exact' ? resize : null);
+  if (!final) throw badModel('preprocessor_config.json: neither size {height,width} nor a center crop fixes the input size');
+  const code = typeof raw.resample === 'number' ? raw.resample : 3;
+  const resample = PIL_RESAMPLE[code];
+  if (!resample) throw badModel(`preprocessor_config.json: unknown resample code ${code}`);
+  return {
+    processor,
+    resize,
+    crop,
+    resample,
+    rescale: raw.do_rescale === false ? null : typeof raw.rescale_factor === 'number' ? raw.rescale_factor : 1 / 255,
+    mean: raw.do_normalize === false ? [0, 0, 0] : triple(raw.image_mean, 'image_mean', 0.5),
+    std: raw.do_normalize === false ? [1, 1, 1] : triple(raw.image_std, 'image_std', 0.5),
+    height: final.height,
+    width: final.width,
+  };
+}
+
+/** A processor for a bare .onnx given only a size (ViT defaults: exact resize, mean/std 0.5). */
+export function defaultPreprocessor(size: number, mean: [number, number, number] = [0.5, 0.5, 0.5], std: [number, number, number] = [0.5, 0.5, 0.5]): PreprocessSpec {
+  return { processor: 'massivit-default', resize: { kind: 'exact', height: size, width: size }, crop: null, resample: 'bicubic', rescale: 1 / 255, mean, std, height: size, width: size };
+}

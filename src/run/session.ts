@@ -1,0 +1,48 @@
+/** ONNX Runtime sessions: CUDA when asked for and installed, CPU otherwise, with a clear notice on fallback. */
+import ort from 'onnxruntime-node';
+import { invalidOption, MassivitError, errorMessage } from '../errors.js';
+
+export type Device = 'auto' | 'cpu' | 'cuda';
+export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda'];
+
+export interface RunOptions {
+  device: Device;
+  /** Intra-op threads; 0 lets ONNX Runtime decide. */
+  threads: number;
+}
+
+export interface OpenSession {
+  session: ort.InferenceSession;
+  device: 'cpu' | 'cuda';
+  /** Set when CUDA was asked for but could not be used. */
+  notice?: string;
+}
+
+const CUDA_HELP = 'Install the CUDA build with: npm install onnxruntime-node --onnxruntime-node-install=cuda12 (see README, "GPU")';
+
+function options(threads: number, providers: string[]): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: providers,
+    intraOpNumThreads: threads > 0 ? threads : undefined,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  };
+}
+
+export async function createSession(bytes: Uint8Array, opts: RunOptions): Promise<OpenSession> {
+  if (!DEVICES.includes(opts.device)) throw invalidOption('--device', `one of ${DEVICES.join(', ')}`, opts.device);
+  if (!Number.isInteger(opts.threads) || opts.threads < 0) throw invalidOption('--threads', 'an integer >= 0', opts.threads);
+  if (opts.device !== 'cpu') {
+    try {
+      return { session: await ort.InferenceSession.create(bytes, options(opts.threads, ['cuda'])), device: 'cuda' };
+    } catch (err) {
+      const reason = `CUDA execution provider unavailable (${errorMessage(err).split('\n')[0]})`;
+      if (opts.device === 'cuda') throw new MassivitError('BAD_OPTION', `--device cuda: ${reason}`, CUDA_HELP);
+      const session = await ort.InferenceSession.create(bytes, options(opts.threads, ['cpu']));
+      return { session, device: 'cpu', notice: `${reason}; running on CPU. ${CUDA_HELP}` };
+    }
+  }
+  return { session: await ort.InferenceSession.create(bytes, options(opts.threads, ['cpu'])), device: 'cpu' };
+}
+
+export { ort };

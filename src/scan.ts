@@ -1,0 +1,217 @@
+/**
+ * scan: model → tap → images → run → analyze → store → scan.json (+ report). The library entry point the
+ * CLI calls. Resumable: the SQLite store is the source of truth, keyed by image content hash.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from './analyze/criteria.js';
+import { observeBatch, type LayerObservation } from './analyze/observe.js';
+import { summarize } from './analyze/summary.js';
+import { MassivitError, errorMessage, invalidOption } from './errors.js';
+import { DEFAULT_LIMITS, preprocessImage } from './images/preprocess.js';
+import { inShard, type Shard } from './images/shard.js';
+import { walkImages, type ImageEntry } from './images/walk.js';
+import { loadModel, type ModelSpec } from './model/load.js';
+import { modelInfo, SCAN_JSON_VERSION, type ScanJson } from './report/scan-json.js';
+import { mapOrdered } from './run/pipeline.js';
+import type { Device } from './run/session.js';
+import { openTapped, type TappedModel } from './run/tapped.js';
+import { getMeta, hasImage, makeWriter, openStore, pruneStore, setMeta, type Db, type ImageFailure, type ImageResult, type KnownFile } from './store/db.js';
+import type { TapPlan } from './tap/plan.js';
+import { VERSION } from './version.js';
+
+export interface ScanProgress {
+  done: number;
+  total: number;
+  failed: number;
+  /** Images whose content was already in the store (resume). */
+  reused: number;
+}
+
+export interface ScanOptions {
+  model: string | ModelSpec;
+  images: string;
+  out: string;
+  batch?: number;
+  device?: Device;
+  threads?: number;
+  criteria?: Partial<ScanCriteria>;
+  topK?: number;
+  /** Scan at most this many images (after sharding). */
+  limit?: number;
+  shard?: Shard;
+  maxPixels?: number;
+  onProgress?: (p: ScanProgress) => void;
+  /** Called once the model is open, e.g. to print a CUDA fallback notice. */
+  onNotice?: (message: string) => void;
+}
+
+export const STORE_FILE = 'scan.sqlite';
+export const SUMMARY_FILE = 'scan.json';
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1) throw invalidOption(name, 'a positive integer', v);
+  return v;
+}
+
+/** Options that change results: a store is reused only when these match. */
+function fingerprint(spec: ModelSpec, criteria: ScanCriteria, topK: number, maxPixels: number): string {
+  return JSON.stringify({ model: spec.sha256, preprocess: spec.preprocess, criteria, topK, maxPixels });
+}
+
+/** Opens (or creates) the output folder and its store; refuses a folder that holds something else. */
+export function openOutput(out: string, print: string): Db {
+  const dir = resolve(out);
+  if (existsSync(dir)) {
+    const names = readdirSync(dir);
+    if (names.length > 0 && !names.includes(STORE_FILE)) {
+      throw new MassivitError('BAD_OUTPUT', `--out ${out} is not empty and holds no ${STORE_FILE}: refusing to write into it`, 'Choose a new folder, or the folder of an earlier scan to resume it');
+    }
+  } else mkdirSync(dir, { recursive: true });
+  const db = openStore(join(dir, STORE_FILE));
+  const previous = getMeta(db, 'fingerprint');
+  if (previous !== undefined && previous !== print) {
+    db.close();
+    throw new MassivitError('BAD_OUTPUT', `--out ${out} holds a scan made with a different model or options; refusing to mix results`, 'Use a new --out folder, or the same model and options to resume');
+  }
+  setMeta(db, 'fingerprint', print);
+  return db;
+}
+
+/** Atomic write: a reader never sees a half-written scan.json. */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, path);
+}
+
+interface Prepared {
+  entry: ImageEntry;
+  hash: string | null;
+  known?: boolean;
+  pixels?: Float32Array;
+  width?: number;
+  height?: number;
+  error?: string;
+}
+
+async function prepare(entry: ImageEntry, spec: ModelSpec, known: (h: string) => boolean, maxPixels: number): Promise<Prepared> {
+  let hash: string | null = null;
+  try {
+    const bytes = await readFile(entry.path);
+    hash = createHash('sha256').update(bytes).digest('hex');
+    if (known(hash)) return { entry, hash, known: true };
+    if (bytes.length === 0) return { entry, hash, error: 'empty file (0 bytes)' };
+    const img = await preprocessImage(bytes, spec.preprocess, { maxPixels });
+    return { entry, hash, pixels: img.pixels, width: img.width, height: img.height };
+  } catch (err) {
+    return { entry, hash, error: describeDecodeError(err) };
+  }
+}
+
+/** sharp/libvips messages made specific and one line long. */
+export function describeDecodeError(err: unknown): string {
+  const msg = errorMessage(err).split('\n')[0].trim();
+  if (/unsupported image format/i.test(msg)) return 'not an image: unsupported or unrecognised format';
+  if (/pixel limit/i.test(msg)) return `image too large: ${msg} (decompression-bomb guard, --max-pixels)`;
+  if (/EACCES|permission denied/i.test(msg)) return `cannot read file: permission denied`;
+  if (/EISDIR/i.test(msg)) return 'is a folder, not a file';
+  return `cannot decode: ${msg}`;
+}
+
+export interface ScanResult {
+  summary: ScanJson;
+  outDir: string;
+}
+
+export async function scan(opts: ScanOptions): Promise<ScanResult> {
+  const batch = positiveInt('--batch', opts.batch, 8);
+  const topK = positiveInt('--top-k', opts.topK, 16);
+  const maxPixels = positiveInt('--max-pixels', opts.maxPixels, DEFAULT_LIMITS.maxPixels);
+  if (opts.limit !== undefined) positiveInt('--limit', opts.limit, 1);
+  const criteria = validateCriteria({ ...DEFAULT_CRITERIA, ...opts.criteria });
+  const spec = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
+  const layers = Array.from({ length: spec.arch.numLayers + 1 }, (_, i) => i);
+  const plan: TapPlan = { statsLayers: layers, full: [], attention: false, topK, criteria, keepOutputs: false };
+  const tapped = await openTapped(spec, plan, { device: opts.device ?? 'auto', threads: opts.threads ?? 0 });
+  if (tapped.open.notice) opts.onNotice?.(tapped.open.notice);
+  const walked = await walkImages(resolve(opts.images));
+  let entries = walked.entries;
+  if (opts.shard) entries = entries.filter((e) => inShard(e.rel, opts.shard!));
+  if (opts.limit !== undefined) entries = entries.slice(0, opts.limit);
+  const walkErrors = walked.errors.filter((e) => !opts.shard || inShard(e.rel, opts.shard));
+  const outDir = resolve(opts.out);
+  const db = openOutput(outDir, fingerprint(spec, criteria, topK, maxPixels));
+  try {
+    pruneStore(db, new Set([...entries.map((e) => e.rel), ...walkErrors.map((e) => e.rel)]));
+    await runScan(db, tapped, criteria, entries, walkErrors, batch, maxPixels, opts.onProgress);
+    const summary = buildScanJson(db, spec, criteria, topK, opts.shard);
+    writeJsonAtomic(join(outDir, SUMMARY_FILE), summary);
+    return { summary, outDir };
+  } finally {
+    db.close();
+    await tapped.close();
+  }
+}
+
+async function runScan(
+  db: Db,
+  tapped: TappedModel,
+  criteria: ScanCriteria,
+  entries: ImageEntry[],
+  walkErrors: { rel: string; reason: string }[],
+  batch: number,
+  maxPixels: number,
+  onProgress?: (p: ScanProgress) => void,
+): Promise<void> {
+  const { spec, plan } = tapped;
+  const write = makeWriter(db);
+  write([], walkErrors.map((e) => ({ path: e.rel, hash: null, reason: e.reason })), []);
+  const progress: ScanProgress = { done: 0, total: entries.length, failed: walkErrors.length, reused: 0 };
+  const known = hasImage(db);
+  let pending: Prepared[] = [];
+  let failures: ImageFailure[] = [];
+  let reused: KnownFile[] = [];
+  const flush = async () => {
+    let results: ImageResult[] = [];
+    if (pending.length > 0) {
+      const out = await tapped.run(pending.map((p) => p.pixels!));
+      const obs: LayerObservation[][] = observeBatch(out, pending.length, plan.statsLayers, spec.tokens, criteria);
+      results = pending.map((p, i) => ({ path: p.entry.rel, hash: p.hash!, width: p.width!, height: p.height!, layers: obs[i] }));
+    }
+    write(results, failures, reused);
+    progress.done += pending.length + failures.length + reused.length;
+    pending = [];
+    failures = [];
+    reused = [];
+    onProgress?.({ ...progress });
+  };
+  const ahead = Math.max(4, batch * 2);
+  for await (const p of mapOrdered(entries, ahead, (e) => prepare(e, spec, known, maxPixels))) {
+    if (p.known) {
+      reused.push({ path: p.entry.rel, hash: p.hash! });
+      progress.reused += 1;
+    } else if (p.error) {
+      failures.push({ path: p.entry.rel, hash: p.hash, reason: p.error });
+      progress.failed += 1;
+    } else pending.push(p);
+    if (pending.length >= batch || failures.length + reused.length >= 64) await flush();
+  }
+  await flush();
+}
+
+export function buildScanJson(db: Db, spec: ModelSpec, criteria: ScanCriteria, topK: number, shard?: Shard): ScanJson {
+  const summary = summarize(db, spec.tokens, criteria);
+  return {
+    version: SCAN_JSON_VERSION,
+    tool: { name: 'massivit', version: VERSION },
+    model: modelInfo(spec),
+    criteria: { ...criteria, topK },
+    warnings: spec.warnings,
+    ...(shard ? { shard: [shard] } : {}),
+    ...summary,
+  };
+}

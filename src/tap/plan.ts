@@ -1,0 +1,79 @@
+/**
+ * The tap: find the hooks in a graph (a name → tensor table, as TransformerLens keeps per model) and
+ * rewrite the graph so the requested hooks, or their in-graph statistics, become session outputs.
+ */
+import { badModel } from '../errors.js';
+import { attnPattern, layerHook, residMid, residPost, residPre, type HookName } from '../hooks.js';
+import { indexGraph } from './graph.js';
+import { GraphBuilder, decodeModel, encodeModel, opsetVersion, type ModelProto } from './onnx.js';
+import { addLayerStats, addPatternStats, type Criteria } from './reduce.js';
+import { findResidualChain } from './residual.js';
+
+export interface HookTable {
+  numBlocks: number;
+  /** Hook name → ONNX tensor name. Patterns are absent when attention is fused (no Softmax to tap). */
+  tensors: Map<HookName, string>;
+  /** Hooks that cannot exist in this graph, with the reason. */
+  missing: Map<HookName, string>;
+  layerNormKind: string;
+  opset: number;
+}
+
+export interface TapPlan {
+  /** hidden_states indices whose statistics are computed in-graph. */
+  statsLayers: number[];
+  /** Hooks exposed whole (for reference checks and single-image views). */
+  full: HookName[];
+  /** Per-block attention summaries. */
+  attention: boolean;
+  topK: number;
+  criteria: Criteria;
+  /** Keep the model's own outputs (logits, pooled output). */
+  keepOutputs: boolean;
+}
+
+export function findHooks(model: ModelProto): HookTable {
+  const graph = model.graph;
+  if (!graph) throw badModel('The ONNX file has no graph');
+  const chain = findResidualChain(indexGraph(graph));
+  const tensors = new Map<HookName, string>();
+  const missing = new Map<HookName, string>();
+  chain.blocks.forEach((block, i) => {
+    tensors.set(residPre(i), block.pre);
+    tensors.set(residMid(i), block.mid);
+    tensors.set(residPost(i), block.post);
+    if (block.softmax.length === 1) tensors.set(attnPattern(i), block.softmax[0]);
+    else missing.set(attnPattern(i), block.softmax.length === 0 ? 'attention is fused: no Softmax to tap' : `${block.softmax.length} Softmax nodes in the attention branch`);
+  });
+  return { numBlocks: chain.blocks.length, tensors, missing, layerNormKind: chain.layerNormKind, opset: opsetVersion(model) };
+}
+
+function requireHook(hooks: HookTable, name: HookName): string {
+  const tensor = hooks.tensors.get(name);
+  if (!tensor) throw badModel(`Hook ${name} is not available in this graph: ${hooks.missing.get(name) ?? 'no such block'}`);
+  return tensor;
+}
+
+/** Returns the rewritten model bytes and the added output names. */
+export function applyTap(modelBytes: Uint8Array, plan: TapPlan): { bytes: Uint8Array; hooks: HookTable; outputs: string[] } {
+  const model = decodeModel(modelBytes);
+  const hooks = findHooks(model);
+  const graph = model.graph!;
+  const original = (graph.output ?? []).map((o) => o.name ?? '');
+  if (!plan.keepOutputs) graph.output = [];
+  const b = new GraphBuilder(graph);
+  const ctx = { b, opset: hooks.opset };
+  for (const layer of plan.statsLayers) {
+    const hook = layerHook(layer);
+    addLayerStats(ctx, requireHook(hooks, hook), hook, plan.topK, plan.criteria);
+  }
+  for (const hook of plan.full) b.output(requireHook(hooks, hook), hook);
+  if (plan.attention) {
+    for (let i = 0; i < hooks.numBlocks; i++) {
+      const hook = attnPattern(i);
+      if (hooks.tensors.has(hook)) addPatternStats(ctx, requireHook(hooks, hook), hook);
+    }
+  }
+  const outputs = (graph.output ?? []).map((o) => o.name ?? '').filter((n) => !original.includes(n) || plan.keepOutputs);
+  return { bytes: encodeModel(model), hooks, outputs };
+}
