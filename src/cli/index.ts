@@ -1,0 +1,37 @@
+/** The CLI only wires commands; each command is one file. Errors map to exit codes here and nowhere else. */
+import { Command, CommanderError } from 'commander';
+import { MassivitError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { scanCommand } from './commands/scan.js';
+import { modelsCommand } from './commands/models.js';
+import { demoCommand } from './commands/demo.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export function program(): Command {
+  return new Command('massivit')
+    .description('Find massive activations and register behaviour inside Vision Transformers (ONNX)')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addCommand(scanCommand())
+    .addCommand(modelsCommand())
+    .addCommand(demoCommand());
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (err instanceof MassivitError) {
+      process.stderr.write(`massivit: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+      return err.code === 'BAD_OPTION' || err.code === 'BAD_MODEL' || err.code === 'BAD_OUTPUT' ? EXIT_USAGE : EXIT_FAILURE;
+    }
+    process.stderr.write(`massivit: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT_FAILURE;
+  }
+}
