@@ -10,15 +10,21 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+/** Subcommands added with addCommand do not inherit settings: throw instead of exiting, everywhere. */
+function throwOnExit(cmd: Command): Command {
+  cmd.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const sub of cmd.commands) throwOnExit(sub);
+  return cmd;
+}
+
 export function program(): Command {
-  return new Command('massivit')
+  const root = new Command('massivit')
     .description('Find massive activations and register behaviour inside Vision Transformers (ONNX)')
     .version(VERSION)
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .addCommand(scanCommand())
     .addCommand(modelsCommand())
     .addCommand(demoCommand());
+  return throwOnExit(root);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,17 +1,26 @@
 /**
  * Walk an image folder recursively, deterministically (sorted by relative path). Files with an image
- * extension, and files with no extension (sniffed at decode time), are inputs. Broken links and loops
- * become per-file errors, never a crash.
+ * extension, and files with no extension (sniffed at decode time), are inputs. Everything that could be
+ * an input but cannot be read — broken links, link loops, unlistable folders, pipes and devices with an
+ * image name — becomes a per-file error, never a crash and never a silent skip: a dataset scan must
+ * account for every file.
+ *
+ * The walk runs on raw byte paths (readdir with `encoding: 'buffer'`): Linux file names are bytes, and a
+ * name that is not valid UTF-8 would otherwise be mangled to U+FFFD and become unopenable.
  */
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
-import { extname, join, relative } from 'node:path';
+import type { Stats } from 'node:fs';
+import { extname, join, resolve, sep } from 'node:path';
 import { errorMessage } from '../errors.js';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heif', '.heic', '.bmp'];
 
 export interface ImageEntry {
+  /** Absolute path. For a name that is not valid UTF-8 this is the display form (see `rawPath`). */
   path: string;
-  /** Path relative to the scanned root, with '/' separators. */
+  /** The exact on-disk bytes of the path, set only when `path` cannot name the file (non-UTF-8 name). */
+  rawPath?: Buffer;
+  /** Path relative to the scanned root, with '/' separators; invalid UTF-8 bytes are written `\xHH`. */
   rel: string;
 }
 
@@ -26,53 +35,145 @@ export interface WalkResult {
   errors: WalkError[];
 }
 
+export interface WalkOptions {
+  /** Folders never walked into, e.g. the scan's own --out folder when it lies inside the image folder. */
+  exclude?: string[];
+}
+
+/** What to open: the raw bytes when the display path would not name the file. */
+export function entryPath(entry: ImageEntry): string | Buffer {
+  return entry.rawPath ?? entry.path;
+}
+
 function isCandidate(name: string): boolean {
   const ext = extname(name).toLowerCase();
   return ext === '' ? !name.startsWith('.') : IMAGE_EXTENSIONS.includes(ext);
 }
 
-export async function walkImages(root: string): Promise<WalkResult> {
+const strict = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A file name as text: valid UTF-8 decodes as is; each byte of an invalid sequence becomes `\xHH`, so
+ * the stored path stays printable, distinct per file, and shows where the name was not UTF-8.
+ */
+export function displayName(name: Buffer): { text: string; lossless: boolean } {
+  try {
+    return { text: strict.decode(name), lossless: true };
+  } catch {
+    let text = '';
+    for (let i = 0; i < name.length; ) {
+      // The shortest prefix that decodes is exactly one valid character; none means an invalid byte.
+      const len = [1, 2, 3, 4].find((n) => i + n <= name.length && decodes(name.subarray(i, i + n)));
+      if (len === undefined) {
+        text += `\\x${name[i].toString(16).toUpperCase().padStart(2, '0')}`;
+        i += 1;
+      } else {
+        text += strict.decode(name.subarray(i, i + len));
+        i += len;
+      }
+    }
+    return { text, lossless: false };
+  }
+}
+
+function decodes(bytes: Buffer): boolean {
+  try {
+    strict.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function kind(info: Stats): string {
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+function statReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'broken symbolic link: its target does not exist';
+  if (code === 'ELOOP') return 'symbolic link loop';
+  if (code === 'EACCES') return 'cannot read file: permission denied';
+  if (code === 'ENAMETOOLONG') return 'path too long for the operating system';
+  return `cannot stat: ${errorMessage(err)}`;
+}
+
+const SEP = Buffer.from(sep);
+
+/**
+ * A non-UTF-8 name shown as `\xHH` could equal a real name typed with a literal backslash; the store
+ * keys files by path, so such a (rare) pair must not share one: the non-UTF-8 one gets a suffix.
+ */
+function disambiguate(entries: ImageEntry[], errors: WalkError[]): void {
+  const taken = new Set([...entries.filter((e) => !e.rawPath).map((e) => e.rel), ...errors.map((e) => e.rel)]);
+  for (const e of entries) {
+    if (!e.rawPath) continue;
+    while (taken.has(e.rel)) e.rel += ' (non-UTF-8 name)';
+    taken.add(e.rel);
+  }
+}
+
+export async function walkImages(root: string, opts: WalkOptions = {}): Promise<WalkResult> {
   const entries: ImageEntry[] = [];
   const errors: WalkError[] = [];
   const visited = new Set<string>();
-  const rel = (p: string) => relative(root, p).split('\\').join('/');
+  const excluded = new Set<string>();
 
-  async function visit(dir: string): Promise<void> {
-    const real = await realpath(dir);
-    if (visited.has(real)) {
-      errors.push({ path: dir, rel: rel(dir), reason: 'symbolic link loop: folder already visited' });
-      return;
-    }
-    visited.add(real);
-    let names: string[];
+  async function visit(dir: Buffer, relDir: string, displayDir: string): Promise<void> {
+    const fail = (reason: string) => errors.push({ path: displayDir, rel: relDir, reason });
+    let names: Buffer[];
     try {
-      names = (await readdir(dir)).sort();
+      const real = (await realpath(dir, { encoding: 'buffer' })).toString('latin1');
+      if (excluded.has(real)) return;
+      if (visited.has(real)) return void fail('symbolic link loop: folder already visited');
+      visited.add(real);
+      names = (await readdir(dir, { encoding: 'buffer' })).sort(Buffer.compare);
     } catch (err) {
-      errors.push({ path: dir, rel: rel(dir), reason: `cannot list folder: ${errorMessage(err)}` });
-      return;
+      const code = (err as NodeJS.ErrnoException).code;
+      return void fail(code === 'EACCES' ? 'cannot list folder: permission denied' : `cannot list folder: ${errorMessage(err)}`);
     }
     for (const name of names) {
-      const path = join(dir, name);
+      const path = Buffer.concat([dir, SEP, name]);
+      const shown = displayName(name);
+      const rel = relDir ? `${relDir}/${shown.text}` : shown.text;
+      const display = join(displayDir, shown.text);
+      const lossless = Buffer.from(display).equals(path);
       try {
         const link = await lstat(path);
         const info = link.isSymbolicLink() ? await stat(path) : link;
-        if (info.isDirectory()) await visit(path);
-        else if (info.isFile() && isCandidate(name)) entries.push({ path, rel: rel(path) });
+        if (info.isDirectory()) await visit(path, rel, display);
+        else if (!isCandidate(shown.text)) continue;
+        else if (info.isFile()) entries.push(lossless ? { path: display, rel } : { path: display, rawPath: path, rel });
+        // Never opened: reading a pipe blocks forever, reading /dev/zero never ends.
+        else errors.push({ path: display, rel, reason: `${kind(info)}, not an image file` });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (!isCandidate(name) && code !== 'ELOOP') continue;
-        const reason = code === 'ENOENT' ? 'broken symbolic link' : code === 'ELOOP' ? 'symbolic link loop' : `cannot stat: ${errorMessage(err)}`;
-        errors.push({ path, rel: rel(path), reason });
+        if (!isCandidate(shown.text) && code !== 'ELOOP') continue;
+        errors.push({ path: display, rel, reason: statReason(err) });
       }
     }
   }
 
+  const top = resolve(root);
   try {
-    if (!(await stat(root)).isDirectory()) throw new Error('not a folder');
+    if (!(await stat(top)).isDirectory()) throw new Error('not a folder');
   } catch (err) {
     throw new Error(`Image folder ${root} cannot be read: ${errorMessage(err)}`);
   }
-  await visit(root);
+  for (const ex of opts.exclude ?? []) {
+    try {
+      excluded.add((await realpath(resolve(ex), { encoding: 'buffer' })).toString('latin1'));
+    } catch {
+      // An excluded folder that does not exist yet cannot hold anything to skip.
+    }
+  }
+  await visit(Buffer.from(top), '', top);
+  disambiguate(entries, errors);
   entries.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  errors.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return { entries, errors };
 }

@@ -23,9 +23,11 @@ const CUDA_HELP = 'Install the CUDA build with: npm install onnxruntime-node --o
 function options(threads: number, providers: string[]): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: providers,
-    intraOpNumThreads: threads > 0 ? threads : undefined,
+    ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // A failed CUDA attempt would otherwise print ORT's own error; our notice says what happened.
+    logSeverityLevel: providers.includes('cuda') ? 4 : 3,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import type { LayerObservation } from '../analyze/observe.js';
+import type { ImageAttention } from '../analyze/attention.js';
 
 export type Db = Database.Database;
 
@@ -25,6 +26,14 @@ CREATE TABLE IF NOT EXISTS cells (
 CREATE TABLE IF NOT EXISTS outlier_dims (
   hash TEXT NOT NULL, layer INTEGER NOT NULL, dim INTEGER NOT NULL, tokens INTEGER NOT NULL, PRIMARY KEY (hash, layer, dim)
 ) WITHOUT ROWID;
+-- scan --attention (analyze/attention.ts): per image its sink tokens S, per block and head the attention mass
+-- (mean over queries) on S, CLS and registers, and the head-mean CLS attention row (float32 [tokens]).
+CREATE TABLE IF NOT EXISTS attn_sinks (hash TEXT PRIMARY KEY, kind TEXT NOT NULL, size INTEGER NOT NULL, tokens TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS attn (
+  hash TEXT NOT NULL, block INTEGER NOT NULL, head INTEGER NOT NULL, sink_share REAL NOT NULL, cls_share REAL NOT NULL,
+  reg_share REAL NOT NULL, cls_sink_share REAL NOT NULL, PRIMARY KEY (hash, block, head)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS attn_maps (hash TEXT NOT NULL, block INTEGER NOT NULL, cls_row BLOB NOT NULL, PRIMARY KEY (hash, block)) WITHOUT ROWID;
 `;
 
 export function openStore(path: string): Db {
@@ -49,6 +58,8 @@ export interface ImageResult {
   width: number;
   height: number;
   layers: LayerObservation[];
+  /** Present when the scan taps attention. */
+  attention?: ImageAttention;
 }
 
 export interface ImageFailure {
@@ -76,6 +87,7 @@ export function makeWriter(db: Db): Writer {
   const layer = db.prepare('INSERT OR REPLACE INTO layers (hash, layer, median, top1, top2, top3, massive_count, norms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   const cell = db.prepare('INSERT OR REPLACE INTO cells (hash, layer, rank, token, dim, value, kind) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const outlier = db.prepare('INSERT OR REPLACE INTO outlier_dims (hash, layer, dim, tokens) VALUES (?, ?, ?, ?)');
+  const writeAttention = attentionWriter(db);
   return db.transaction((results: ImageResult[], failures: ImageFailure[], known: KnownFile[]) => {
     for (const r of results) {
       image.run(r.hash, r.width, r.height);
@@ -86,11 +98,25 @@ export function makeWriter(db: Db): Writer {
         for (const c of l.cells) if (keep(c.rank, c.kind)) cell.run(r.hash, l.layer, c.rank, c.token, c.dim, c.value, c.kind);
         for (const [dim, tokens] of l.outlierDims) outlier.run(r.hash, l.layer, dim, tokens);
       }
+      if (r.attention) writeAttention(r.hash, r.attention);
       file.run(r.path, r.hash, 'ok', null);
     }
     for (const f of failures) file.run(f.path, f.hash, 'error', f.reason);
     for (const k of known) file.run(k.path, k.hash, 'ok', null);
   });
+}
+
+function attentionWriter(db: Db): (hash: string, a: ImageAttention) => void {
+  const sinks = db.prepare('INSERT OR REPLACE INTO attn_sinks (hash, kind, size, tokens) VALUES (?, ?, ?, ?)');
+  const head = db.prepare('INSERT OR REPLACE INTO attn (hash, block, head, sink_share, cls_share, reg_share, cls_sink_share) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const map = db.prepare('INSERT OR REPLACE INTO attn_maps (hash, block, cls_row) VALUES (?, ?, ?)');
+  return (hash, a) => {
+    sinks.run(hash, a.sinks.kind, a.sinks.tokens.length, JSON.stringify(a.sinks.tokens));
+    for (const b of a.blocks) {
+      b.heads.forEach((h, i) => head.run(hash, b.block, i, h.sink, h.cls, h.registers, h.clsToSink));
+      map.run(hash, b.block, Buffer.from(b.clsRow.buffer, b.clsRow.byteOffset, b.clsRow.byteLength));
+    }
+  };
 }
 
 /** Marks a file whose content was already analysed (resume, or a renamed copy). */
@@ -106,6 +132,6 @@ export function pruneStore(db: Db, currentPaths: Set<string>): void {
     const del = db.prepare('DELETE FROM files WHERE path = ?');
     for (const p of paths) if (!currentPaths.has(p)) del.run(p);
     const orphan = 'hash NOT IN (SELECT hash FROM files WHERE status = \'ok\')';
-    for (const t of ['images', 'layers', 'cells', 'outlier_dims']) db.exec(`DELETE FROM ${t} WHERE ${orphan}`);
+    for (const t of ['images', 'layers', 'cells', 'outlier_dims', 'attn_sinks', 'attn', 'attn_maps']) db.exec(`DELETE FROM ${t} WHERE ${orphan}`);
   })();
 }

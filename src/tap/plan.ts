@@ -30,6 +30,8 @@ export interface TapPlan {
   criteria: Criteria;
   /** Keep the model's own outputs (logits, pooled output). */
   keepOutputs: boolean;
+  /** Attention heads, needed to reshape CLIP's [batch·heads, q, k] patterns; required when attention is on. */
+  numHeads?: number;
 }
 
 export function findHooks(model: ModelProto): HookTable {
@@ -71,7 +73,8 @@ export function applyTap(modelBytes: Uint8Array, plan: TapPlan): { bytes: Uint8A
   if (plan.attention) {
     for (let i = 0; i < hooks.numBlocks; i++) {
       const hook = attnPattern(i);
-      if (hooks.tensors.has(hook)) addPatternStats(ctx, requireHook(hooks, hook), hook);
+      if (!plan.numHeads) throw badModel('TapPlan.numHeads is required to tap attention');
+      if (hooks.tensors.has(hook)) addPatternStats(ctx, requireHook(hooks, hook), hook, plan.numHeads);
     }
   }
   const outputs = (graph.output ?? []).map((o) => o.name ?? '').filter((n) => !original.includes(n) || plan.keepOutputs);

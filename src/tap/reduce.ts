@@ -73,11 +73,17 @@ export function addLayerStats(ctx: ReduceContext, x: string, hook: string, topK:
   b.output(countAbove(ctx, abs, outlierThreshold), `${hook}.dim_outlier`);
 }
 
-/** Attention summaries of one Softmax output [batch, heads, query, key]. */
-export function addPatternStats(ctx: ReduceContext, pattern: string, hook: string): void {
+/**
+ * Attention summaries of one Softmax output. HF ViT/DINOv2 exports give [batch, heads, query, key]; CLIP's
+ * gives [batch·heads, query, key], so the pattern is first reshaped to [-1, heads, query, key].
+ */
+export function addPatternStats(ctx: ReduceContext, pattern: string, hook: string, numHeads: number): void {
   const { b } = ctx;
+  const qk = b.one('Slice', [b.one('Shape', [pattern]), b.constant([-2], [1], 'int64'), b.constant([1 << 30], [1], 'int64')]);
+  const shape = b.one('Concat', [b.constant([-1, numHeads], [2], 'int64'), qk], { axis: 0 });
+  const p4 = b.one('Reshape', [pattern, shape]);
   // Mean attention each key receives over all queries: [batch, heads, key].
-  b.output(reduce(ctx, 'ReduceMean', pattern, [2], 0), `${hook}.key_mass`);
+  b.output(reduce(ctx, 'ReduceMean', p4, [2], 0), `${hook}.key_mass`);
   // Row of query 0 (CLS → all keys): [batch, heads, key].
-  b.output(b.one('Gather', [pattern, b.constant([0], [], 'int64')], { axis: 2 }), `${hook}.cls_row`);
+  b.output(b.one('Gather', [p4, b.constant([0], [], 'int64')], { axis: 2 }), `${hook}.cls_row`);
 }

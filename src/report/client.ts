@@ -1,0 +1,51 @@
+/**
+ * The one script every report runs (besides Chart.js): draw the charts from the embedded JSON and make
+ * tables sortable. It is a constant so its sha256 in the CSP never changes with the data; it reads data
+ * only through JSON.parse and writes only text and Chart.js canvases (never innerHTML).
+ */
+export const CLIENT_SCRIPT = `(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('massivit-data').textContent);
+  if (window.Chart) {
+    Chart.defaults.animation = false;
+    Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+  }
+  var charts = data.charts || {};
+  document.querySelectorAll('canvas[data-chart]').forEach(function (canvas) {
+    var config = charts[canvas.getAttribute('data-chart')];
+    if (!config || !window.Chart) return;
+    config.options = config.options || {};
+    config.options.responsive = true;
+    config.options.maintainAspectRatio = false;
+    new Chart(canvas, config);
+  });
+  function key(row, col) {
+    var cell = row.children[col];
+    var raw = cell ? cell.getAttribute('data-sort') : '';
+    var n = Number(raw);
+    return raw !== '' && isFinite(n) ? n : raw;
+  }
+  document.querySelectorAll('table.sortable').forEach(function (table) {
+    var heads = table.querySelectorAll('th[data-col]');
+    heads.forEach(function (th) {
+      function sort() {
+        var col = Number(th.getAttribute('data-col'));
+        var dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
+        heads.forEach(function (h) { h.removeAttribute('aria-sort'); });
+        th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = key(a, col), y = key(b, col);
+          if (typeof x === 'number' && typeof y === 'number') return (x - y) * dir;
+          return String(x).localeCompare(String(y)) * dir;
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      }
+      th.addEventListener('click', sort);
+      th.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sort(); } });
+    });
+  });
+  document.documentElement.setAttribute('data-ready', 'true');
+})();
+`;
