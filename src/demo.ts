@@ -37,7 +37,7 @@ export async function demo(opts: DemoOptions = {}): Promise<DemoResult> {
     const out = join(outDir, basename(model));
     rmSync(out, { recursive: true, force: true }); // demo output is regenerated each run
     log(`Scanning ${images} with ${basename(model)} …`);
-    scans.push(await scan({ model, images, out, batch: 8 }));
+    scans.push(await scan({ model, images, out, batch: 8, onNotice: log }));
   }
   return { synthetic, scans, outDir };
 }

@@ -9,10 +9,14 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from './analyze/criteria.js';
 import { observeBatch, type LayerObservation } from './analyze/observe.js';
 import { summarize } from './analyze/summary.js';
+import { analysisSections, resolveAnalysis, saveAnalysis, type AnalysisOptions } from './analyze/extras.js';
+import { observeAttention, sinkTokens } from './analyze/attention.js';
 import { MassivitError, errorMessage, invalidOption } from './errors.js';
 import { DEFAULT_LIMITS, preprocessImage } from './images/preprocess.js';
 import { inShard, type Shard } from './images/shard.js';
-import { walkImages, type ImageEntry } from './images/walk.js';
+import { entryPath, walkImages, type ImageEntry } from './images/walk.js';
+import { describeImageError } from './images/decode-error.js';
+import { assertOutputFolder, assertOwnStore } from './store/output-guard.js';
 import { loadModel, type ModelSpec } from './model/load.js';
 import { modelInfo, SCAN_JSON_VERSION, type ScanJson } from './report/scan-json.js';
 import { mapOrdered } from './run/pipeline.js';
@@ -46,6 +50,12 @@ export interface ScanOptions {
   onProgress?: (p: ScanProgress) => void;
   /** Called once the model is open, e.g. to print a CUDA fallback notice. */
   onNotice?: (message: string) => void;
+  /** Token-norm statistics in scan.json `norms` (default true). */
+  norms?: boolean;
+  /** Tap attention and add the attention-sink statistics, scan.json `attention` (default false). */
+  attention?: boolean;
+  /** Fixed high-norm threshold for `norms` (default 150, Darcet et al.). */
+  normThreshold?: number;
 }
 
 export const STORE_FILE = 'scan.sqlite';
@@ -58,18 +68,21 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
 }
 
 /** Options that change results: a store is reused only when these match. */
-function fingerprint(spec: ModelSpec, criteria: ScanCriteria, topK: number, maxPixels: number): string {
-  return JSON.stringify({ model: spec.sha256, preprocess: spec.preprocess, criteria, topK, maxPixels });
+function fingerprint(spec: ModelSpec, criteria: ScanCriteria, topK: number, maxPixels: number, analysis?: AnalysisOptions): string {
+  // Attention adds per-image rows, so a store is resumed only with the same setting (absent when off: old stores match).
+  return JSON.stringify({ model: spec.sha256, preprocess: spec.preprocess, criteria, topK, maxPixels, ...(analysis?.attention ? { attention: true } : {}) });
 }
 
 /** Opens (or creates) the output folder and its store; refuses a folder that holds something else. */
 export function openOutput(out: string, print: string): Db {
   const dir = resolve(out);
   if (existsSync(dir)) {
+    assertOutputFolder(dir, out);
     const names = readdirSync(dir);
     if (names.length > 0 && !names.includes(STORE_FILE)) {
       throw new MassivitError('BAD_OUTPUT', `--out ${out} is not empty and holds no ${STORE_FILE}: refusing to write into it`, 'Choose a new folder, or the folder of an earlier scan to resume it');
     }
+    if (names.includes(STORE_FILE)) assertOwnStore(join(dir, STORE_FILE), out);
   } else mkdirSync(dir, { recursive: true });
   const db = openStore(join(dir, STORE_FILE));
   const previous = getMeta(db, 'fingerprint');
@@ -101,7 +114,7 @@ interface Prepared {
 async function prepare(entry: ImageEntry, spec: ModelSpec, known: (h: string) => boolean, maxPixels: number): Promise<Prepared> {
   let hash: string | null = null;
   try {
-    const bytes = await readFile(entry.path);
+    const bytes = await readFile(entryPath(entry));
     hash = createHash('sha256').update(bytes).digest('hex');
     if (known(hash)) return { entry, hash, known: true };
     if (bytes.length === 0) return { entry, hash, error: 'empty file (0 bytes)' };
@@ -114,12 +127,7 @@ async function prepare(entry: ImageEntry, spec: ModelSpec, known: (h: string) =>
 
 /** sharp/libvips messages made specific and one line long. */
 export function describeDecodeError(err: unknown): string {
-  const msg = errorMessage(err).split('\n')[0].trim();
-  if (/unsupported image format/i.test(msg)) return 'not an image: unsupported or unrecognised format';
-  if (/pixel limit/i.test(msg)) return `image too large: ${msg} (decompression-bomb guard, --max-pixels)`;
-  if (/EACCES|permission denied/i.test(msg)) return `cannot read file: permission denied`;
-  if (/EISDIR/i.test(msg)) return 'is a folder, not a file';
-  return `cannot decode: ${msg}`;
+  return describeImageError(err);
 }
 
 export interface ScanResult {
@@ -135,16 +143,18 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const criteria = validateCriteria({ ...DEFAULT_CRITERIA, ...opts.criteria });
   const spec = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
   const layers = Array.from({ length: spec.arch.numLayers + 1 }, (_, i) => i);
-  const plan: TapPlan = { statsLayers: layers, full: [], attention: false, topK, criteria, keepOutputs: false };
+  const analysis = resolveAnalysis({ norms: opts.norms, attention: opts.attention, normThreshold: opts.normThreshold });
+  const plan: TapPlan = { statsLayers: layers, full: [], attention: analysis.attention, numHeads: spec.arch.numHeads, topK, criteria, keepOutputs: false };
   const tapped = await openTapped(spec, plan, { device: opts.device ?? 'auto', threads: opts.threads ?? 0 });
   if (tapped.open.notice) opts.onNotice?.(tapped.open.notice);
-  const walked = await walkImages(resolve(opts.images));
+  const walked = await walkImages(resolve(opts.images), { exclude: [opts.out] }); // never scan our own output
   let entries = walked.entries;
   if (opts.shard) entries = entries.filter((e) => inShard(e.rel, opts.shard!));
   if (opts.limit !== undefined) entries = entries.slice(0, opts.limit);
   const walkErrors = walked.errors.filter((e) => !opts.shard || inShard(e.rel, opts.shard));
   const outDir = resolve(opts.out);
-  const db = openOutput(outDir, fingerprint(spec, criteria, topK, maxPixels));
+  const db = openOutput(outDir, fingerprint(spec, criteria, topK, maxPixels, analysis));
+  saveAnalysis(db, analysis);
   try {
     pruneStore(db, new Set([...entries.map((e) => e.rel), ...walkErrors.map((e) => e.rel)]));
     await runScan(db, tapped, criteria, entries, walkErrors, batch, maxPixels, opts.onProgress);
@@ -181,6 +191,7 @@ async function runScan(
       const out = await tapped.run(pending.map((p) => p.pixels!));
       const obs: LayerObservation[][] = observeBatch(out, pending.length, plan.statsLayers, spec.tokens, criteria);
       results = pending.map((p, i) => ({ path: p.entry.rel, hash: p.hash!, width: p.width!, height: p.height!, layers: obs[i] }));
+      if (plan.attention) for (const [i, r] of results.entries()) r.attention = observeAttention(out, i, spec.hooks.numBlocks, spec.tokens, sinkTokens(r.layers));
     }
     write(results, failures, reused);
     progress.done += pending.length + failures.length + reused.length;
@@ -213,5 +224,6 @@ export function buildScanJson(db: Db, spec: ModelSpec, criteria: ScanCriteria, t
     warnings: spec.warnings,
     ...(shard ? { shard: [shard] } : {}),
     ...summary,
+    ...analysisSections(db, spec.tokens, spec.hooks),
   };
 }

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 type SharpOptions = Parameters<typeof sharp>[1];
 type Metadata = Awaited<ReturnType<ReturnType<typeof sharp>["metadata"]>>;
 import type { PreprocessSpec, Resample } from '../model/preprocessor.js';
+import { badImage, explainDecodeFailure } from './decode-error.js';
 
 export interface DecodeLimits {
   /** sharp's decompression-bomb guard: refuse images with more pixels than this. */
@@ -48,9 +49,30 @@ function uprightSize(meta: Metadata): { width: number; height: number } {
   return orientation && orientation >= 5 ? { width: height, height: width } : { width, height };
 }
 
+/**
+ * Raster formats only. libvips also renders SVG (and, in some builds, PDF and its own .v format) when the
+ * bytes say so, whatever the extension: vector rendering can expand without bound and has no pixels of
+ * its own to measure, so such content is refused rather than rasterised at an arbitrary size.
+ */
+const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'avif', 'jp2k', 'jxl']);
+
+/** Any failure becomes a BAD_IMAGE error with a specific one-line reason (see decode-error.ts). */
 export async function preprocessImage(input: Buffer, spec: PreprocessSpec, limits: DecodeLimits = DEFAULT_LIMITS): Promise<PreprocessedImage> {
+  try {
+    return await decodeAndPreprocess(input, spec, limits);
+  } catch (err) {
+    throw explainDecodeFailure(err, input);
+  }
+}
+
+async function decodeAndPreprocess(input: Buffer, spec: PreprocessSpec, limits: DecodeLimits): Promise<PreprocessedImage> {
   const options: NonNullable<SharpOptions> = { limitInputPixels: limits.maxPixels, pages: 1, failOn: 'error' };
   const meta = await sharp(input, options).metadata();
+  if (!RASTER_FORMATS.has(meta.format ?? '')) throw badImage(`${String(meta.format).toUpperCase()} content is not a raster image: refused (vector and document formats are not scanned)`);
+  // Checked here from the header, so the reason can name the declared size (a bomb is a few bytes).
+  if (meta.width && meta.height && meta.width * meta.height > limits.maxPixels) {
+    throw badImage(`image too large: it declares ${meta.width}×${meta.height} = ${meta.width * meta.height} pixels, above the pixel limit of ${limits.maxPixels} (decompression-bomb guard, --max-pixels)`);
+  }
   const upright = uprightSize(meta);
   const target = resizeTarget(spec, upright.width, upright.height);
   let pipeline = sharp(input, options)

@@ -83,10 +83,27 @@ function decode(bytes: Uint8Array, path: string): ModelProto {
   try {
     model = decodeModel(bytes);
   } catch (err) {
-    throw badModel(`${path} is not a valid ONNX file (protobuf decode failed: ${errorMessage(err)})`);
+    // protobufjs reports a cut-off file as a read past the end ("index out of range: a + b > size").
+    const msg = errorMessage(err);
+    const cut = /index out of range/i.test(msg) ? 'the file looks truncated (an incomplete download or copy?)' : 'the file is corrupt or not ONNX';
+    throw badModel(`${path} is not a valid ONNX file: ${cut} (protobuf decode failed: ${msg})`);
   }
-  if (!model.graph || (model.graph.node ?? []).length === 0) throw badModel(`${path} is not a valid ONNX model: it has no graph nodes`);
+  if (!model.graph || (model.graph.node ?? []).length === 0) throw badModel(`${path} is not a valid ONNX model: it has no graph nodes (corrupt, or not an ONNX file)`);
+  checkExternalData(model, path);
   return model;
+}
+
+/** Large exports keep weights in side files (model.onnx_data); a missing one would fail deep inside ORT. */
+function checkExternalData(model: ModelProto, path: string): void {
+  const files = new Set<string>();
+  for (const t of model.graph!.initializer ?? []) {
+    if (t.dataLocation !== 1) continue; // TensorProto.DataLocation.EXTERNAL
+    const location = (t.externalData ?? []).find((e) => e.key === 'location')?.value;
+    if (location) files.add(location);
+  }
+  for (const f of files) {
+    if (!existsSync(join(dirname(path), f))) throw badModel(`${path} keeps its weights in the external file '${f}', which is missing next to it`, 'Download the .onnx together with its _data file');
+  }
 }
 
 /** The 4-D float image input; refuses graphs without one. */
@@ -118,11 +135,11 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
     throw badModel(`config.json says ${arch.numLayers} layers but the graph has ${hooks.numBlocks} transformer blocks`);
   }
   const ppPath = join(dir, 'preprocessor_config.json');
-  const preprocess = existsSync(ppPath) && hasConfig ? parsePreprocessor(readJson(ppPath), arch.family) : defaultPreprocessor(opts.imageSize ?? arch.imageSize);
+  const preprocess = existsSync(ppPath) && hasConfig ? parsePreprocessor(readJson(ppPath), arch.family) : defaultPreprocessor(opts.imageSize ?? arch.imageSize, arch.family);
   const precision = detectPrecision(model);
   const warning = precisionWarning(precision);
   return {
-    name: basename(dir),
+    name: hasConfig ? basename(dir) : basename(onnxPath, '.onnx'),
     dir,
     onnxPath,
     sha256: createHash('sha256').update(bytes).digest('hex'),

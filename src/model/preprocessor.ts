@@ -67,7 +67,17 @@ export function parsePreprocessor(raw: Json, family: Family): PreprocessSpec {
   };
 }
 
-/** A processor for a bare .onnx given only a size (ViT defaults: exact resize, mean/std 0.5). */
-export function defaultPreprocessor(size: number, mean: [number, number, number] = [0.5, 0.5, 0.5], std: [number, number, number] = [0.5, 0.5, 0.5]): PreprocessSpec {
+type Triple = [number, number, number];
+/** Each family's usual normalisation (HF defaults), for a bare .onnx without preprocessor_config.json. */
+const FAMILY_STATS: Record<Family, [Triple, Triple]> = {
+  vit: [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]],
+  dinov2: [[0.485, 0.456, 0.406], [0.229, 0.224, 0.225]],
+  dinov2_with_registers: [[0.485, 0.456, 0.406], [0.229, 0.224, 0.225]],
+  clip_vision_model: [[0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]],
+};
+
+/** A processor for a bare .onnx given only a size: exact square resize, bicubic, the family's mean/std. */
+export function defaultPreprocessor(size: number, family: Family): PreprocessSpec {
+  const [mean, std] = FAMILY_STATS[family];
   return { processor: 'massivit-default', resize: { kind: 'exact', height: size, width: size }, crop: null, resample: 'bicubic', rescale: 1 / 255, mean, std, height: size, width: size };
 }

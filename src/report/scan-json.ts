@@ -4,6 +4,8 @@ import type { ScanCriteria } from '../analyze/criteria.js';
 import type { ModelSpec } from '../model/load.js';
 import type { Family } from '../model/config.js';
 import type { Precision } from '../model/precision.js';
+import type { NormSummary } from '../analyze/norms.js';
+import type { AttentionSummary } from '../analyze/attention.js';
 
 export const SCAN_JSON_VERSION = 1;
 
@@ -30,6 +32,31 @@ export interface ScanJson extends DatasetSummary {
   criteria: ScanCriteria & { topK: number };
   warnings: string[];
   shard?: { index: number; count: number }[];
+  /**
+   * Token L2 norms per layer (scan --norms, on by default; analyze/norms.ts). Shape:
+   * { binEdges: number[49] (log-spaced, 8 per decade, 0.1 … 1e5), autoRule: string,
+   *   layers: [{ layer, histogram: { patch: number[48], special: number[48] } (token counts per bin; special =
+   *     CLS + registers; out-of-range norms in the end bins), meanNorm: { cls, registers | null, patches }, patchStd,
+   *     fixed | auto: { threshold, share (of all patch tokens above), images (with ≥ 1 patch above),
+   *       border | centre (share of outer-ring / inner patch tokens above, null if none), grid ([row][col] share of
+   *       images with that patch above, null when nothing is above), cls (share of images), registers (share of
+   *       register tokens, null without registers) } }] }
+   * `fixed` uses --norm-threshold (150); `auto` uses mean + 3 sd of the layer's patch norms over the dataset.
+   */
+  norms?: NormSummary;
+  /**
+   * Attention sinks (scan --attention; analyze/attention.ts). Per image, S = tokens holding a massive or
+   * near-miss cell at any layer. Shape:
+   * { images, sinkKinds: { massive, near, none } (images by where S came from), sinkTokens: [token, images][],
+   *   blocks: [{ block, layer (= block: the hidden state it reads), heads: [{ head, sinkShare, clsShare,
+   *     registerShare | null, clsToSinkShare }], sinkShare, clsShare, registerShare | null (head means),
+   *     baseline (mean |S| / tokens: the uniform share for S), tokenBaseline (1 / tokens),
+   *     clsMap: [row][col] dataset-mean CLS → patch attention, head mean, registers dropped }],
+   *   missing: [{ block, reason }] }
+   * Shares are the attention mass (mean over queries, 0…1) a block's head gives to those tokens; sink shares
+   * average over images with a non-empty S only.
+   */
+  attention?: AttentionSummary;
 }
 
 export function modelInfo(spec: ModelSpec): ScanModelInfo {

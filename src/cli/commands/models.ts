@@ -3,6 +3,8 @@ import { loadModel } from '../../model/load.js';
 import { formatInspection, inspectModel } from '../../model/inspect.js';
 import { localModels, modelsDirs, resolveModel } from '../../model/registry.js';
 import { errorMessage } from '../../errors.js';
+import { readManifest } from '../../model/hub/install.js';
+import { catalogCommand, pullCommand } from './models-pull.js';
 
 export function modelsCommand(): Command {
   const models = new Command('models').description('Inspect and manage local ViT models');
@@ -11,8 +13,11 @@ export function modelsCommand(): Command {
     .description('family, layers, hidden size, token layout and the taps found in the graph')
     .option('--json', 'print JSON')
     .action(async (model: string, flags: { json?: boolean }) => {
-      const info = await inspectModel(loadModel(resolveModel(model)));
-      process.stdout.write(flags.json ? JSON.stringify(info, null, 2) + '\n' : formatInspection(info));
+      const spec = loadModel(resolveModel(model));
+      const info = await inspectModel(spec);
+      const source = readManifest(spec.dir); // set when the folder came from `models pull`
+      const from = source ? `  source        ${source.repo}@${source.commit.slice(0, 7)} (${source.revision}, ${source.variant}) from ${source.endpoint}\n` : '';
+      process.stdout.write(flags.json ? JSON.stringify(source ? { ...info, source } : info, null, 2) + '\n' : formatInspection(info) + from);
     });
   models
     .command('list')
@@ -24,11 +29,14 @@ export function modelsCommand(): Command {
       for (const path of found) {
         try {
           const spec = loadModel(path);
-          process.stdout.write(`${spec.name.padEnd(32)} ${spec.arch.family.padEnd(22)} ${String(spec.arch.numLayers).padStart(3)} layers  ${spec.precision}  ${path}\n`);
+          const source = readManifest(spec.dir);
+          process.stdout.write(`${spec.name.padEnd(32)} ${spec.arch.family.padEnd(22)} ${String(spec.arch.numLayers).padStart(3)} layers  ${spec.precision}  ${path}${source ? `  (${source.repo})` : ''}\n`);
         } catch (err) {
           process.stdout.write(`${path}  unusable: ${errorMessage(err)}\n`);
         }
       }
     });
+  models.addCommand(pullCommand());
+  models.addCommand(catalogCommand());
   return models;
 }

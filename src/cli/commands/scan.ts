@@ -3,6 +3,9 @@ import { DEFAULT_CRITERIA } from '../../analyze/criteria.js';
 import { parseShard, shardFromEnv } from '../../images/shard.js';
 import { DEVICES, type Device } from '../../run/session.js';
 import { scan } from '../../scan.js';
+import { FAMILIES, type Family } from '../../model/config.js';
+import { loadModel } from '../../model/load.js';
+import { resolveModel } from '../../model/registry.js';
 import { intFlag, numberFlag } from '../options.js';
 import { progressBar } from '../progress.js';
 
@@ -23,6 +26,13 @@ export interface ScanFlags {
   shard?: string;
   maxPixels: number;
   json?: boolean;
+  norms: boolean;
+  attention?: boolean;
+  normThreshold: number;
+  family?: Family;
+  registers?: number;
+  patchSize?: number;
+  imageSize?: number;
 }
 
 export function scanCommand(): Command {
@@ -44,10 +54,18 @@ export function scanCommand(): Command {
     .option('--shard <i/N>', 'scan shard i of N (0-based); Slurm arrays and k8s Indexed Jobs are detected')
     .option('--max-pixels <n>', 'refuse images with more pixels (decompression bombs)', intFlag(1), 100_000_000)
     .option('--json', 'print scan.json to stdout')
+    .option('--no-norms', 'skip the token-norm statistics (scan.json "norms")')
+    .option('--norm-threshold <n>', 'high-norm token: L2 norm above this', numberFlag, 150)
+    .option('--attention', 'tap attention: sink shares per layer and head, CLS attention maps (scan.json "attention")')
+    .addOption(new Option('--family <family>', 'bare .onnx without config.json: model family').choices(FAMILIES))
+    .option('--registers <n>', 'bare .onnx: number of register tokens', intFlag(0))
+    .option('--patch-size <n>', 'bare .onnx: patch size in pixels', intFlag(1))
+    .option('--image-size <n>', 'bare .onnx: input size in pixels', intFlag(1))
     .action(async (flags: ScanFlags) => {
       const bar = progressBar();
+      const model = loadModel(resolveModel(flags.model), { family: flags.family, registers: flags.registers, patchSize: flags.patchSize, imageSize: flags.imageSize });
       const { summary, outDir } = await scan({
-        model: flags.model,
+        model,
         images: flags.images,
         out: flags.out,
         batch: flags.batch,
@@ -64,6 +82,9 @@ export function scanCommand(): Command {
           outlierRatio: flags.outlierRatio,
           outlierShare: flags.outlierShare,
         },
+        norms: flags.norms,
+        attention: flags.attention,
+        normThreshold: flags.normThreshold,
         onProgress: bar,
         onNotice: (m) => process.stderr.write(`massivit: ${m}\n`),
       });

@@ -123,7 +123,7 @@ async function fetchInto(client: HubClient, req: BlobRequest, part: string, size
     await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), count, out);
   } catch (err) {
     // The next attempt resumes from the .part's size on disk, so wait until every write has landed.
-    if (!out.closed) await new Promise((done) => out.once('close', done));
+    if (!out.closed) await new Promise<void>((done) => out.once('close', () => done()));
     const cause = (err as { cause?: unknown }).cause;
     throw new Interrupted(cause ? `${errorMessage(err)}: ${errorMessage(cause)}` : errorMessage(err));
   }

@@ -1,0 +1,158 @@
+/**
+ * A Hugging Face hub look-alike on 127.0.0.1 for the pull tests: the API listing (`?blobs=true` gives git
+ * blob ids and LFS sha256s), `/resolve/` answering LFS files with a 302 to a separate "CDN" server (another
+ * origin, so Authorization must not follow) carrying X-Linked-Etag / X-Linked-Size, regular files served
+ * directly with their git-blob ETag, Range requests, and faults a test switches on.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface HubFile {
+  path: string;
+  bytes: Buffer;
+  /** Stored in LFS (served through the CDN redirect); default: .onnx and .onnx_data files. */
+  lfs?: boolean;
+}
+
+export interface FakeRepo {
+  id: string;
+  sha: string;
+  files: HubFile[];
+  /** Needs `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Names listed in the API answer only (hostile listings). */
+  extraSiblings?: string[];
+}
+
+export interface Faults {
+  /** path → how many more GETs of it are cut off half-way. */
+  truncate: Map<string, number>;
+  /** Paths whose served bytes differ from the announced hash. */
+  corrupt: Set<string>;
+  /** Paths whose /resolve/ redirects to itself. */
+  loop: Set<string>;
+  /** Paths whose /resolve/ starts an endless chain of distinct redirects. */
+  chain: Set<string>;
+  ignoreRange: boolean;
+  /** The API ignores ?blobs=true (no hashes in the listing). */
+  noBlobs: boolean;
+}
+
+export interface LoggedRequest {
+  server: 'hub' | 'cdn';
+  method: string;
+  path: string;
+  range?: string;
+  auth?: string;
+}
+
+export interface HubServer {
+  url: string;
+  cdnUrl: string;
+  log: LoggedRequest[];
+  faults: Faults;
+  repos: Map<string, FakeRepo>;
+  close(): Promise<void>;
+}
+
+export const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+export const gitSha1 = (b: Buffer): string => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+const isLfs = (f: HubFile): boolean => f.lfs ?? /\.onnx(_data)?$/.test(f.path);
+
+function listen(server: Server): Promise<string> {
+  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+/** Serves bytes with Range support; a truncating fault sends the headers of the full answer, then half. */
+function sendBytes(req: IncomingMessage, res: ServerResponse, bytes: Buffer, etag: string, faults: Faults, path: string): void {
+  const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  let start = 0;
+  if (range && !faults.ignoreRange) {
+    start = Number(range[1]);
+    if (start >= bytes.length) {
+      res.writeHead(416, { 'content-range': `bytes */${bytes.length}` }).end();
+      return;
+    }
+    res.writeHead(206, { 'content-length': bytes.length - start, 'content-range': `bytes ${start}-${bytes.length - 1}/${bytes.length}`, etag, 'accept-ranges': 'bytes' });
+  } else {
+    res.writeHead(200, { 'content-length': bytes.length, etag, 'accept-ranges': 'bytes' });
+  }
+  if (req.method === 'HEAD') return void res.end();
+  const body = faults.corrupt.has(path) ? Buffer.from(bytes.map((b) => b ^ 0xff)) : bytes;
+  const left = faults.truncate.get(path) ?? 0;
+  if (left > 0) {
+    faults.truncate.set(path, left - 1);
+    const cut = start + Math.floor((bytes.length - start) / 2);
+    res.write(body.subarray(start, cut), () => res.destroy());
+    return;
+  }
+  res.end(body.subarray(start));
+}
+
+export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
+  const faults: Faults = { truncate: new Map(), corrupt: new Set(), loop: new Set(), chain: new Set(), ignoreRange: false, noBlobs: false };
+  const byId = new Map(repos.map((r) => [r.id, r]));
+  const log: LoggedRequest[] = [];
+  const blobs = new Map<string, { file: HubFile }>();
+  for (const r of repos) for (const f of r.files) if (isLfs(f)) blobs.set(sha256(f.bytes), { file: f });
+  const record = (server: 'hub' | 'cdn', req: IncomingMessage) =>
+    log.push({ server, method: req.method ?? '', path: decodeURIComponent(req.url ?? ''), ...(req.headers.range ? { range: req.headers.range } : {}), ...(req.headers.authorization ? { auth: req.headers.authorization } : {}) });
+
+  const cdn = createServer((req, res) => {
+    record('cdn', req);
+    const m = /^\/blobs\/([0-9a-f]{64})$/.exec(req.url ?? '');
+    const hit = m ? blobs.get(m[1]) : undefined;
+    if (!hit || !m) return void res.writeHead(404).end('no such blob');
+    sendBytes(req, res, hit.file.bytes, `"${m[1]}"`, faults, hit.file.path);
+  });
+  const cdnUrl = await listen(cdn);
+
+  const hub = createServer((req, res) => {
+    record('hub', req);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const fail = (status: number, code: string, message: string) => res.writeHead(status, { 'x-error-code': code, 'x-error-message': message, 'content-type': 'application/json' }).end(JSON.stringify({ error: message }));
+    const api = /^\/api\/models\/([^/]+\/[^/]+)(?:\/revision\/([^/]+))?$/.exec(url.pathname);
+    const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
+    const chain = /^\/chain\/(\d+)$/.exec(url.pathname);
+    if (chain) return void res.writeHead(302, { location: `/chain/${Number(chain[1]) + 1}` }).end();
+    const id = api?.[1] ?? resolve?.[1];
+    const repo = id ? byId.get(id) : undefined;
+    if (!repo) return fail(404, 'RepoNotFound', 'Repository not found');
+    if (repo.token && req.headers.authorization !== `Bearer ${repo.token}`) return fail(401, 'RepoNotFound', 'Invalid username or password.');
+    const rev = decodeURIComponent((api ? api[2] : resolve?.[2]) ?? 'main');
+    if (rev !== 'main' && rev !== repo.sha) return fail(404, 'RevisionNotFound', `Invalid rev id: ${rev}`);
+    if (api) {
+      const blobsWanted = url.searchParams.get('blobs') === 'true' && !faults.noBlobs;
+      const siblings = repo.files.map((f) =>
+        blobsWanted ? { rfilename: f.path, blobId: gitSha1(f.bytes), size: f.bytes.length, ...(isLfs(f) ? { lfs: { sha256: sha256(f.bytes), size: f.bytes.length, pointerSize: 134 } } : {}) } : { rfilename: f.path },
+      );
+      for (const name of repo.extraSiblings ?? []) siblings.push({ rfilename: name });
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: repo.id, modelId: repo.id, sha: repo.sha, siblings }));
+    }
+    const path = decodeURIComponent(resolve![3]);
+    if (faults.loop.has(path)) return void res.writeHead(302, { location: url.pathname }).end();
+    if (faults.chain.has(path)) return void res.writeHead(302, { location: '/chain/1' }).end();
+    const file = repo.files.find((f) => f.path === path);
+    if (!file) return fail(404, 'EntryNotFound', `${path} does not exist on ${rev}`);
+    if (isLfs(file)) {
+      const hash = sha256(file.bytes);
+      return void res.writeHead(302, { location: `${cdnUrl}/blobs/${hash}`, 'x-linked-etag': `"${hash}"`, 'x-linked-size': String(file.bytes.length), etag: `"${hash}"`, 'x-repo-commit': repo.sha }).end();
+    }
+    sendBytes(req, res, file.bytes, `"${gitSha1(file.bytes)}"`, faults, path);
+  });
+  const url = await listen(hub);
+  const close = (s: Server) => new Promise<void>((done) => s.close(() => done()));
+  return {
+    url,
+    cdnUrl,
+    log,
+    faults,
+    repos: byId,
+    close: async () => {
+      hub.closeAllConnections();
+      cdn.closeAllConnections();
+      await Promise.all([close(hub), close(cdn)]);
+    },
+  };
+}
