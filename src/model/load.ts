@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { badModel, errorMessage } from '../errors.js';
 import { findHooks, type HookTable } from '../tap/plan.js';
 import { decodeModel, type ModelProto } from '../tap/onnx.js';
@@ -102,6 +102,7 @@ function checkExternalData(model: ModelProto, path: string): void {
     if (location) files.add(location);
   }
   for (const f of files) {
+    if (isAbsolute(f) || f.split(/[\\/]/).includes('..')) throw badModel(`${path} names an external weights file outside its folder ('${f}'): refused`);
     if (!existsSync(join(dirname(path), f))) throw badModel(`${path} keeps its weights in the external file '${f}', which is missing next to it`, 'Download the .onnx together with its _data file');
   }
 }

@@ -115,7 +115,7 @@ export interface CompareSeries {
 
 /** Top-1 (solid) and median (dashed) per model; x = layer, or layer / number of blocks when `normalised`. */
 export function compareCurvesChart(series: CompareSeries[], normalised: boolean): ChartConfig {
-  const datasets = series.flatMap(({ name, scan }, i) => {
+  const datasets: Record<string, unknown>[] = series.flatMap(({ name, scan }, i) => {
     const color = MODEL_COLORS[i % MODEL_COLORS.length];
     const x = (layer: number) => (normalised ? Number((layer / scan.model.numLayers).toFixed(4)) : layer);
     const base = { borderColor: color, backgroundColor: color, showLine: true, tension: 0 };
@@ -174,5 +174,27 @@ export function compareEmergenceChart(series: CompareSeries[]): ChartConfig {
       { title: axis('model') },
       { indexAxis: 'y' },
     ),
+  };
+}
+
+/** Mean token L2 norm per layer by role (patches solid, CLS dashed, registers dotted), from scan.json `norms`. */
+export function compareNormsChart(series: CompareSeries[]): ChartConfig {
+  const datasets: Record<string, unknown>[] = [];
+  series.forEach(({ name, scan }, i) => {
+    const layers = scan.norms?.layers ?? [];
+    if (layers.length === 0) return;
+    const color = MODEL_COLORS[i % MODEL_COLORS.length];
+    const x = (layer: number) => Number((layer / scan.model.numLayers).toFixed(4));
+    const base = { borderColor: color, backgroundColor: color, showLine: true, tension: 0 };
+    datasets.push({ ...base, label: `${name}: patches`, data: layers.map((l) => ({ x: x(l.layer), y: l.meanNorm.patches })), borderWidth: 2.5, pointRadius: 2 });
+    datasets.push({ ...base, label: `${name}: CLS`, data: layers.map((l) => ({ x: x(l.layer), y: l.meanNorm.cls })), borderWidth: 1.8, pointRadius: 0, borderDash: [8, 4] });
+    if (layers.some((l) => l.meanNorm.registers !== null)) {
+      datasets.push({ ...base, label: `${name}: registers`, data: layers.map((l) => ({ x: x(l.layer), y: l.meanNorm.registers })), borderWidth: 1.8, pointRadius: 0, borderDash: [2, 3] });
+    }
+  });
+  return {
+    type: 'scatter',
+    data: { datasets },
+    options: options('Mean token norm by role', { type: 'linear', min: 0, max: 1, title: axis('normalised depth (layer / number of blocks)') }, logY('mean L2 norm')),
   };
 }

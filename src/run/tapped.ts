@@ -59,5 +59,5 @@ async function probe(t: TappedModel): Promise<void> {
   const tokens = Number(dims[1]);
   const features = first ? Number(out[first.replace('.norms', '.dim_massive')].dims[1]) : Number(out[full].dims[2]);
   if (spec.arch.hiddenSize === 0) spec.arch.hiddenSize = features; // bare .onnx: width comes from the graph
-  checkLayout(spec.tokens, spec.arch, tokens, features);
+  checkLayout(spec.tokens, spec.arch, tokens, features, [height, width]);
 }

@@ -1,0 +1,49 @@
+/**
+ * Reports after a scan: capture the feature × token view while the model is at hand, then write
+ * report.html and the figures. Nothing here may fail a scan: every problem becomes a notice.
+ */
+import { errorMessage } from '../errors.js';
+import type { ModelSpec } from '../model/load.js';
+import { describeFigures } from './figures.js';
+import type { ScanJson } from './scan-json.js';
+import { writeScanReport, type ReportResult } from './single.js';
+import { openStoreReadOnly } from './store-read.js';
+import { captureFeatureTokenView } from './views.js';
+
+export { writeScanReport, type ReportOptions, type ReportResult, REPORT_FILE } from './single.js';
+export { writeComparison, type CompareOptions, type CompareResult, COMPARE_FILE } from './compare.js';
+export { describeFigures, type FigureResult } from './figures.js';
+
+export interface AfterScanOptions {
+  outDir: string;
+  spec: ModelSpec;
+  summary: ScanJson;
+  /** Absolute folder the images were read from (thumbnails, the view's image). */
+  imagesRoot: string;
+  threads?: number;
+  maxPixels?: number;
+  onNotice?: (message: string) => void;
+}
+
+export async function reportAfterScan(o: AfterScanOptions): Promise<ReportResult | undefined> {
+  const notice = o.onNotice ?? (() => {});
+  const db = openStoreReadOnly(o.outDir);
+  if (db) {
+    try {
+      await captureFeatureTokenView({ spec: o.spec, scan: o.summary, db, imagesRoot: o.imagesRoot, outDir: o.outDir, threads: o.threads, maxPixels: o.maxPixels });
+    } catch (err) {
+      notice(`feature × token view skipped: ${errorMessage(err).split('\n')[0]}`);
+    } finally {
+      db.close();
+    }
+  }
+  try {
+    const result = await writeScanReport(o.outDir);
+    for (const note of result.notes) notice(`report: ${note}`);
+    if (result.figures?.skipped) notice(`report.html written; ${describeFigures(result.figures)}`);
+    return result;
+  } catch (err) {
+    notice(`report not written: ${errorMessage(err).split('\n')[0]} (scan.json is complete; retry with \`massivit report ${o.outDir}\`)`);
+    return undefined;
+  }
+}
