@@ -37,4 +37,5 @@ for await (const pixels of mapOrdered(entries, ahead, async (e) => (await prepro
 await flush();
 await session.release();
 const seconds = (performance.now() - start) / 1000;
-process.stdout.write(JSON.stringify({ images, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+const cpu = process.cpuUsage();
+process.stdout.write(JSON.stringify({ images, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024 }) + "\n");

@@ -7,5 +7,6 @@ import { main } from '../dist/cli/index.js';
 const start = performance.now();
 const code = await main(['node', 'massivit', 'scan', ...process.argv.slice(2)]);
 const seconds = (performance.now() - start) / 1000;
-process.stdout.write(JSON.stringify({ code, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+const cpu = process.cpuUsage();
+process.stdout.write(JSON.stringify({ code, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024 }) + "\n");
 process.exitCode = code;

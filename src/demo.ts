@@ -8,6 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localModels } from './model/registry.js';
 import { scan, type ScanResult } from './scan.js';
+import { describeFigures, writeComparison } from './report/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SYNTHETIC_MODELS = ['synthetic-dinov2', 'synthetic-dinov2-reg'].map((n) => join(ROOT, 'test', 'fixtures', 'models', n));
@@ -38,6 +39,10 @@ export async function demo(opts: DemoOptions = {}): Promise<DemoResult> {
     rmSync(out, { recursive: true, force: true }); // demo output is regenerated each run
     log(`Scanning ${images} with ${basename(model)} …`);
     scans.push(await scan({ model, images, out, batch: 8, onNotice: log }));
+  }
+  if (scans.length >= 2) {
+    const compared = await writeComparison(scans.map((s) => s.outDir), { out: join(outDir, 'compare') });
+    log(`Comparison → ${compared.html}${compared.figures?.skipped ? ` (${describeFigures(compared.figures)})` : ''}`);
   }
   return { synthetic, scans, outDir };
 }

@@ -1,8 +1,13 @@
 /** The library API: the same functions the CLI calls. */
 export { scan, type ScanOptions, type ScanResult, type ScanProgress } from './scan.js';
 export { demo } from './demo.js';
+export { intervene, parseCells, type InterveneOptions, type InterveneJson, type InterveneResult, type InterventionMode } from './intervene.js';
+export { imageMap, type MapOptions, type ImageMap } from './maps.js';
+export { applyIntervention } from './tap/intervene.js';
 export { loadModel, type ModelSpec, type LoadOptions } from './model/load.js';
 export { inspectModel, type ModelInspection } from './model/inspect.js';
+export { pullModel, type PullOptions, type PullResult } from './model/hub/pull.js';
+export { CATALOG, type CatalogEntry } from './model/hub/catalog.js';
 export { tokenLayout, tokenRole, patchPosition, type TokenLayout, type TokenRole } from './model/layout.js';
 export { applyTap, findHooks, type TapPlan, type HookTable } from './tap/plan.js';
 export { openTapped, type TappedModel } from './run/tapped.js';

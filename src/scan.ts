@@ -8,8 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from './analyze/criteria.js';
 import { observeBatch, type LayerObservation } from './analyze/observe.js';
-import { summarize } from './analyze/summary.js';
-import { analysisSections, resolveAnalysis, saveAnalysis, type AnalysisOptions } from './analyze/extras.js';
+import { resolveAnalysis, saveAnalysis, type AnalysisOptions } from './analyze/extras.js';
 import { observeAttention, sinkTokens } from './analyze/attention.js';
 import { MassivitError, errorMessage, invalidOption } from './errors.js';
 import { DEFAULT_LIMITS, preprocessImage } from './images/preprocess.js';
@@ -18,13 +17,14 @@ import { entryPath, walkImages, type ImageEntry } from './images/walk.js';
 import { describeImageError } from './images/decode-error.js';
 import { assertOutputFolder, assertOwnStore } from './store/output-guard.js';
 import { loadModel, type ModelSpec } from './model/load.js';
-import { modelInfo, SCAN_JSON_VERSION, type ScanJson } from './report/scan-json.js';
+import type { ScanJson } from './report/scan-json.js';
+import { reportAfterScan } from './report/index.js';
 import { mapOrdered } from './run/pipeline.js';
 import type { Device } from './run/session.js';
 import { openTapped, type TappedModel } from './run/tapped.js';
 import { getMeta, hasImage, makeWriter, openStore, pruneStore, setMeta, type Db, type ImageFailure, type ImageResult, type KnownFile } from './store/db.js';
 import type { TapPlan } from './tap/plan.js';
-import { VERSION } from './version.js';
+import { recordScanFinished, recordScanStart, scanJsonFrom, summaryInputs } from './store/scan-meta.js';
 
 export interface ScanProgress {
   done: number;
@@ -50,6 +50,8 @@ export interface ScanOptions {
   onProgress?: (p: ScanProgress) => void;
   /** Called once the model is open, e.g. to print a CUDA fallback notice. */
   onNotice?: (message: string) => void;
+  /** Write <out>/report.html and <out>/figures after scan.json (default true); failures only warn. */
+  report?: boolean;
   /** Token-norm statistics in scan.json `norms` (default true). */
   norms?: boolean;
   /** Tap attention and add the attention-sink statistics, scan.json `attention` (default false). */
@@ -155,16 +157,21 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const outDir = resolve(opts.out);
   const db = openOutput(outDir, fingerprint(spec, criteria, topK, maxPixels, analysis));
   saveAnalysis(db, analysis);
+  recordScanStart(db, summaryInputs(spec, criteria, topK), opts.shard); // merge rebuilds scan.json from this
+  setMeta(db, 'imagesRoot', resolve(opts.images)); // the report finds photos for thumbnails here
+  let summary: ScanJson;
   try {
     pruneStore(db, new Set([...entries.map((e) => e.rel), ...walkErrors.map((e) => e.rel)]));
     await runScan(db, tapped, criteria, entries, walkErrors, batch, maxPixels, opts.onProgress);
-    const summary = buildScanJson(db, spec, criteria, topK, opts.shard);
+    summary = buildScanJson(db, spec, criteria, topK, opts.shard);
     writeJsonAtomic(join(outDir, SUMMARY_FILE), summary);
-    return { summary, outDir };
+    recordScanFinished(db);
   } finally {
     db.close();
     await tapped.close();
   }
+  if (opts.report !== false) await reportAfterScan({ outDir, spec, summary, imagesRoot: resolve(opts.images), threads: opts.threads, maxPixels, onNotice: opts.onNotice });
+  return { summary, outDir };
 }
 
 async function runScan(
@@ -215,15 +222,6 @@ async function runScan(
 }
 
 export function buildScanJson(db: Db, spec: ModelSpec, criteria: ScanCriteria, topK: number, shard?: Shard): ScanJson {
-  const summary = summarize(db, spec.tokens, criteria);
-  return {
-    version: SCAN_JSON_VERSION,
-    tool: { name: 'massivit', version: VERSION },
-    model: modelInfo(spec),
-    criteria: { ...criteria, topK },
-    warnings: spec.warnings,
-    ...(shard ? { shard: [shard] } : {}),
-    ...summary,
-    ...analysisSections(db, spec.tokens, spec.hooks),
-  };
+  // One code path for scans and merges (store/scan-meta.ts), so a merge of all shards equals a single run.
+  return scanJsonFrom(db, summaryInputs(spec, criteria, topK), shard ? [shard] : undefined);
 }

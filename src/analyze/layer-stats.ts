@@ -42,9 +42,9 @@ const BINS = 1 << (31 - BIN_SHIFT);
 export class StatsScratch {
   readonly hist = new Int32Array(BINS);
   /** |a| bits of the cells in the median's bin. */
-  bin = new Uint32Array(1024);
+  bin: Uint32Array = new Uint32Array(1024);
   /** Flat indices of the cells that may pass a threshold. */
-  candidates = new Uint32Array(1024);
+  candidates: Uint32Array = new Uint32Array(1024);
   private readonly f32 = new Float32Array(1);
   private readonly u32 = new Uint32Array(this.f32.buffer);
 
@@ -72,11 +72,11 @@ function grow(a: Uint32Array): Uint32Array {
 }
 
 /**
- * Statistics of x[offset .. offset + tokens × dims). `bits` is a Uint32Array view of the same memory as `x`.
+ * Statistics of x[offset .. offset + tokens × dims). `bits` is an Int32Array view of the same memory as `x`.
  */
 export function layerStats(
   x: Float32Array,
-  bits: Uint32Array,
+  bits: Int32Array,
   offset: number,
   tokens: number,
   dims: number,

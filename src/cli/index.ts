@@ -5,6 +5,10 @@ import { VERSION } from '../version.js';
 import { scanCommand } from './commands/scan.js';
 import { modelsCommand } from './commands/models.js';
 import { demoCommand } from './commands/demo.js';
+import { interveneCommand } from './commands/intervene.js';
+import { mapCommand } from './commands/map.js';
+import { reportCommand } from './commands/report.js';
+import { compareCommand } from './commands/compare.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -23,7 +27,11 @@ export function program(): Command {
     .version(VERSION)
     .addCommand(scanCommand())
     .addCommand(modelsCommand())
-    .addCommand(demoCommand());
+    .addCommand(demoCommand())
+    .addCommand(interveneCommand())
+    .addCommand(mapCommand())
+    .addCommand(reportCommand())
+    .addCommand(compareCommand());
   return throwOnExit(root);
 }
 

@@ -70,14 +70,17 @@ export function explainDecodeFailure(err: unknown, bytes: Uint8Array): MassivitE
     if (format === 'unknown') return badImage(`not an image: unrecognised format (first bytes ${hexHead(bytes) || 'none'})`);
   }
   if (format !== 'unknown' && format !== 'text' && looksTruncated(bytes, format)) {
-    return badImage(`truncated ${NAMES[format]}: the file ends before the image data does (${msg})`);
+    return badImage(`cannot decode: truncated ${NAMES[format]} (the file ends before the image data does)${msg ? `: ${msg}` : ''}`);
   }
-  if (format === 'unknown' || format === 'text') return badImage(`not an image: ${msg}`);
-  return badImage(`corrupt ${NAMES[format]}: ${msg}`);
+  if (format === 'unknown' || format === 'text') return badImage(`not an image: ${msg || 'unrecognised content'}`);
+  return badImage(`cannot decode: corrupt ${NAMES[format]}${msg ? `: ${msg}` : ''}`);
 }
 
+/** libvips repeats itself over several lines ("corrupt header:" then the detail): one line, no repeats. */
 function firstLine(err: unknown): string {
-  return errorMessage(err).split('\n')[0].trim();
+  const lines = [...new Set(errorMessage(err).split('\n').map((l) => l.trim()).filter((l) => l && !/^unknown error$/i.test(l)))];
+  const text = lines.join(' ').replace(/:\s*$/, '');
+  return text.length > 240 ? `${text.slice(0, 237)}...` : text;
 }
 
 /** The reason recorded for a file: read errors (fs) and decode errors (BAD_IMAGE), one line each. */
@@ -92,5 +95,5 @@ export function describeImageError(err: unknown): string {
   if (code === 'EIO') return `cannot read file: input/output error`;
   if (/unsupported image format/i.test(msg)) return 'not an image: unsupported or unrecognised format';
   if (/pixel limit/i.test(msg)) return `image too large: ${msg} (decompression-bomb guard, --max-pixels)`;
-  return `cannot decode: ${msg}`;
+  return `cannot decode: ${msg || 'no detail from the decoder'}`;
 }

@@ -56,6 +56,24 @@ function uprightSize(meta: Metadata): { width: number; height: number } {
  */
 const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'avif', 'jp2k', 'jxl']);
 
+/**
+ * Upright 8-bit sRGB without alpha, ready to resize. sharp resizes before it drops alpha and before it
+ * converts to sRGB: images with alpha are resized premultiplied (transparent pixels bleed black into
+ * their neighbours), and float/16-bit/CMYK images are resized in their own space (a float TIFF in linear
+ * light). PIL's convert("RGB") converts first and resizes 8-bit sRGB, so such images are materialised
+ * as 8-bit sRGB at full size first (one extra copy, only for them; plain 8-bit RGB/gray stream through).
+ */
+function needsConversionFirst(meta: Metadata): boolean {
+  return meta.hasAlpha === true || meta.depth !== 'uchar' || !['srgb', 'b-w', 'rgb'].includes(meta.space ?? '');
+}
+
+async function uprightRgb(input: Buffer, options: NonNullable<SharpOptions>, meta: Metadata): Promise<ReturnType<typeof sharp>> {
+  const rgb = sharp(input, options).rotate().removeAlpha().toColourspace('srgb');
+  if (!needsConversionFirst(meta)) return rgb;
+  const { data, info } = await rgb.raw().toBuffer({ resolveWithObject: true });
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels }, limitInputPixels: options.limitInputPixels });
+}
+
 /** Any failure becomes a BAD_IMAGE error with a specific one-line reason (see decode-error.ts). */
 export async function preprocessImage(input: Buffer, spec: PreprocessSpec, limits: DecodeLimits = DEFAULT_LIMITS): Promise<PreprocessedImage> {
   try {
@@ -67,7 +85,8 @@ export async function preprocessImage(input: Buffer, spec: PreprocessSpec, limit
 
 async function decodeAndPreprocess(input: Buffer, spec: PreprocessSpec, limits: DecodeLimits): Promise<PreprocessedImage> {
   const options: NonNullable<SharpOptions> = { limitInputPixels: limits.maxPixels, pages: 1, failOn: 'error' };
-  const meta = await sharp(input, options).metadata();
+  // The header alone, without the limit, so a bomb's refusal can name its declared size (checked next).
+  const meta = await sharp(input, { ...options, limitInputPixels: false }).metadata();
   if (!RASTER_FORMATS.has(meta.format ?? '')) throw badImage(`${String(meta.format).toUpperCase()} content is not a raster image: refused (vector and document formats are not scanned)`);
   // Checked here from the header, so the reason can name the declared size (a bomb is a few bytes).
   if (meta.width && meta.height && meta.width * meta.height > limits.maxPixels) {
@@ -75,10 +94,7 @@ async function decodeAndPreprocess(input: Buffer, spec: PreprocessSpec, limits: 
   }
   const upright = uprightSize(meta);
   const target = resizeTarget(spec, upright.width, upright.height);
-  let pipeline = sharp(input, options)
-    .rotate()
-    .removeAlpha()
-    .toColourspace('srgb')
+  let pipeline = (await uprightRgb(input, options, meta))
     .resize(target.width, target.height, { fit: 'fill', kernel: KERNEL[spec.resample], fastShrinkOnLoad: false });
   if (spec.crop) {
     const { height, width } = spec.crop;

@@ -86,7 +86,7 @@ function decode(bytes: Uint8Array, path: string): ModelProto {
     // protobufjs reports a cut-off file as a read past the end ("index out of range: a + b > size").
     const msg = errorMessage(err);
     const cut = /index out of range/i.test(msg) ? 'the file looks truncated (an incomplete download or copy?)' : 'the file is corrupt or not ONNX';
-    throw badModel(`${path} is not a valid ONNX file: ${cut} (protobuf decode failed: ${msg})`);
+    throw badModel(`${path} is not a valid ONNX file (protobuf decode failed: ${msg}): ${cut}`);
   }
   if (!model.graph || (model.graph.node ?? []).length === 0) throw badModel(`${path} is not a valid ONNX model: it has no graph nodes (corrupt, or not an ONNX file)`);
   checkExternalData(model, path);

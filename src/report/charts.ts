@@ -29,7 +29,8 @@ function options(heading: string, x: Record<string, unknown>, y: Record<string, 
   };
 }
 
-const logY = (label: string) => ({ type: 'logarithmic', title: axis(label), grid: { color: '#e6e9ef' } });
+/** Log axes are marked `powersOfTen`: both renderers label only 1, 10, 100, … (see logTickLabel). */
+const logY = (label: string) => ({ type: 'logarithmic', title: axis(label), grid: { color: '#e6e9ef' }, ticks: { powersOfTen: true } });
 
 /** Mean top-1/2/3 and median |a| per layer on a log scale, with the criterion (and near-miss band) drawn. */
 export function layerCurvesChart(scan: ScanJson): ChartConfig {
@@ -84,16 +85,16 @@ export function featureTokenChart(view: FeatureTokenView, scan: ScanJson): Chart
   const tokens = viewTokens(view, scan);
   const palette = ['#b3261e', '#e8710a', '#7b4fc4', '#2ca02c', '#8c564b'];
   const floor = view.median / 10; // log axis: a bar for an exact zero would be invisible
-  const datasets = view.topDims.map((d, i) => ({
+  const datasets: Record<string, unknown>[] = view.topDims.map((d, i) => ({
     label: `dim ${d.dim}${d.flagged ? ' (massive/near-miss)' : ''}`,
     data: tokens.map((t) => Math.max(Math.abs(d.values[t]), floor)),
     backgroundColor: palette[i % palette.length],
   }));
   const top = new Set(view.topDims.map((d) => d.dim));
-  // Largest |a| among the other dims: tokenMax when its argmax is another dim, else unknown → use the median band.
+  // Largest |a| among the other dims: known when the token's argmax is another dim; otherwise no bar.
   datasets.push({
     label: 'largest other dim (if not shown)',
-    data: tokens.map((t) => (top.has(view.tokenArgmax[t]) ? floor : view.tokenMax[t])),
+    data: tokens.map((t) => (top.has(view.tokenArgmax[t]) ? null : view.tokenMax[t])),
     backgroundColor: '#9aa3b2',
   });
   datasets.push({ label: 'median |a| of the layer', data: tokens.map(() => view.median), backgroundColor: '#1f77b4' });
@@ -197,4 +198,18 @@ export function compareNormsChart(series: CompareSeries[]): ChartConfig {
     data: { datasets },
     options: options('Mean token norm by role', { type: 'linear', min: 0, max: 1, title: axis('normalised depth (layer / number of blocks)') }, logY('mean L2 norm')),
   };
+}
+
+/** Tick label of a log axis: 1, 10, 100, 1,000 … (and 0.1, 0.01 …); nothing between powers of ten. */
+export function logTickLabel(value: number): string {
+  const p = Math.log10(value);
+  if (!(Math.abs(p - Math.round(p)) < 1e-6)) return '';
+  return value >= 1 ? Math.round(value).toLocaleString('en-US') : String(Number(value.toPrecision(1)));
+}
+
+/** Adds the tick callbacks JSON cannot carry (the browser does the same in client.ts). */
+export function withTickLabels(config: ChartConfig): ChartConfig {
+  const scales = (config.options.scales ?? {}) as Record<string, { ticks?: Record<string, unknown> }>;
+  for (const scale of Object.values(scales)) if (scale.ticks?.powersOfTen) scale.ticks.callback = logTickLabel;
+  return config;
 }

@@ -11,12 +11,26 @@ export const CLIENT_SCRIPT = `(function () {
     Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
   }
   var charts = data.charts || {};
+  // Same labels as logTickLabel in charts.ts: only powers of ten on log axes.
+  function powerLabel(value) {
+    var p = Math.log10(value);
+    if (!(Math.abs(p - Math.round(p)) < 1e-6)) return '';
+    return value >= 1 ? Math.round(value).toLocaleString('en-US') : String(Number(value.toPrecision(1)));
+  }
+  function decorate(config) {
+    var scales = (config.options && config.options.scales) || {};
+    Object.keys(scales).forEach(function (k) {
+      var ticks = scales[k] && scales[k].ticks;
+      if (ticks && ticks.powersOfTen) ticks.callback = powerLabel;
+    });
+  }
   document.querySelectorAll('canvas[data-chart]').forEach(function (canvas) {
     var config = charts[canvas.getAttribute('data-chart')];
     if (!config || !window.Chart) return;
     config.options = config.options || {};
     config.options.responsive = true;
     config.options.maintainAspectRatio = false;
+    decorate(config);
     new Chart(canvas, config);
   });
   function key(row, col) {

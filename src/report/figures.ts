@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../errors.js';
-import type { ChartConfig } from './charts.js';
+import { withTickLabels, type ChartConfig } from './charts.js';
 import { svgToPng } from './svg.js';
 
 /** 800 × 500 CSS px at devicePixelRatio 2 → 1600 × 1000 px: 5.3 in wide at 300 dpi. */
@@ -64,7 +64,7 @@ export async function writeFigures(
     const copy = structuredClone(config);
     copy.options = { ...copy.options, devicePixelRatio: FIGURE_SIZE.devicePixelRatio, responsive: false, animation: false };
     const path = join(dir, `${name}.png`);
-    writeFileSync(path, await renderer.renderToBuffer(copy, 'image/png'));
+    writeFileSync(path, await renderer.renderToBuffer(withTickLabels(copy), 'image/png'));
     result.written.push(path);
   }
   return result;

@@ -109,7 +109,7 @@ export function sortableTable(id: string, headers: string[], rows: [string, stri
   const body = rows
     .map((r) => `<tr>${r.map(([html, key]) => `<td data-sort="${esc(key)}">${html}</td>`).join('')}</tr>`)
     .join('\n');
-  return `<table class="sortable" id="${esc(id)}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<div class="table-wrap"><table class="sortable" id="${esc(id)}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 /** A figure holding one Chart.js canvas, drawn by the client script from the embedded config `id`. */

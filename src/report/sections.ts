@@ -22,6 +22,8 @@ export function criteriaText(scan: ScanJson): string {
   return `massive: |a| > ${c.absThreshold} and ≥ ${c.ratioThreshold} × median |a| of the layer; near-miss: both at ${c.nearMissFactor} × those; top-k ${c.topK}`;
 }
 
+const layers = (first: number, last: number) => (first === last ? `at layer ${first}` : `from layer ${first} to ${last}`);
+
 /** One sentence: where the massive activations (or the near-misses) are. */
 export function headline(scan: ScanJson): string {
   const describe = (groups: ActivationGroup[]) => {
@@ -32,11 +34,11 @@ export function headline(scan: ScanJson): string {
   const e = scan.emergence;
   if (e.firstLayer !== null) {
     const peak = Math.max(...scan.massive.map((g) => g.maxAbs));
-    return `Massive activations from layer ${e.firstLayer} to ${e.lastLayer} of ${scan.model.numLayers}, in ${describe(scan.massive)}; largest |a| ${fmt(peak)}.`;
+    return `Massive activations ${layers(e.firstLayer, e.lastLayer!)} of ${scan.model.numLayers}, in ${describe(scan.massive)}; largest |a| ${fmt(peak)}.`;
   }
   const n = scan.nearMissEmergence;
   if (n.firstLayer !== null) {
-    return `No activation meets the massive criterion. Near-misses from layer ${n.firstLayer} to ${n.lastLayer}, in ${describe(scan.nearMisses)}.`;
+    return `No activation meets the massive criterion. Near-misses ${layers(n.firstLayer, n.lastLayer!)}, in ${describe(scan.nearMisses)}.`;
   }
   return 'No massive activations and no near-misses under the criterion.';
 }

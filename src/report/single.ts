@@ -88,8 +88,9 @@ function whereSection(scan: ScanJson, where: WhereData, heatmap: string | undefi
     out.push('<div class="thumbs">');
     for (const t of where.thumbs) {
       const c = t.image.top;
-      const at = c.position ? `patch r${c.position[0]}, c${c.position[1]}` : roleCell(c.role);
-      const special = t.image.specialTokens.length > 0 ? `; also in token${t.image.specialTokens.length > 1 ? 's' : ''} ${esc(t.image.specialTokens.join(', '))} (CLS/register, not outlined)` : '';
+      const at = c.position ? `patch r${c.position[0]}, c${c.position[1]}` : `${roleCell(c.role)}, not a patch: nothing to outline`;
+      const others = t.image.specialTokens.filter((k) => k !== c.token);
+      const special = others.length > 0 ? `; also in CLS/register token${others.length > 1 ? 's' : ''} ${esc(others.join(', '))}` : '';
       out.push(
         `<figure><img src="${t.dataUri}" alt="${esc(t.image.path)}" width="256"><figcaption><code>${esc(t.image.path)}</code><br>` +
           `max |a| ${fmt(t.image.maxAbs)} at layer ${c.layer}, dim ${c.dim}, token ${c.token} (${at})${special}</figcaption></figure>`,

@@ -37,11 +37,19 @@ export function readScanJson(dir: string): ScanJson {
   return scan;
 }
 
-/** The store, read-only, or undefined when the folder has none (a copied scan.json alone still reports). */
+/**
+ * The store for reading, or undefined when the folder has none (a copied scan.json alone still reports).
+ * Opened writable when possible, only so that closing it checkpoints the WAL and removes the -wal/-shm
+ * files a read-only connection would leave behind; nothing here writes.
+ */
 export function openStoreReadOnly(dir: string): Db | undefined {
   const path = join(resolve(dir), STORE_FILE);
   if (!existsSync(path)) return undefined;
-  return new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return new Database(path, { fileMustExist: true });
+  } catch {
+    return new Database(path, { readonly: true, fileMustExist: true });
+  }
 }
 
 function meta(db: Db, key: string): string | undefined {

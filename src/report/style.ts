@@ -23,11 +23,12 @@ figcaption { color: var(--muted); font-size: 13px; margin-top: 6px; }
 figure.tall .canvas-box { height: 520px; }
 figure.svg svg { width: 100%; height: auto; max-width: 100%; display: block; }
 figure.svg.narrow svg { max-width: 560px; }
-table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 13.5px; }
+.table-wrap { overflow-x: auto; margin: 8px 0 16px; }
+table { border-collapse: collapse; width: 100%; font-size: 13.5px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 td.text, th.text { text-align: left; white-space: normal; }
-thead th { background: var(--soft); position: sticky; top: 0; }
+thead th { background: var(--soft); white-space: normal; vertical-align: bottom; }
 table.sortable th { cursor: pointer; user-select: none; }
 table.sortable th[aria-sort="ascending"]::after { content: " \\25B2"; font-size: 10px; }
 table.sortable th[aria-sort="descending"]::after { content: " \\25BC"; font-size: 10px; }

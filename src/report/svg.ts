@@ -35,15 +35,15 @@ export function positionHeatmapSvg(grid: number[][], scan: ScanJson, what: strin
   const rows = grid.length;
   const cols = grid[0]?.length ?? 0;
   const cell = Math.max(10, Math.min(36, Math.floor(520 / Math.max(rows, cols, 1))));
-  const [left, top] = [44, 58];
-  const width = left + cols * cell + 24;
+  const width = Math.max(cols * cell + 68, 600);
+  const [left, top] = [Math.round((width - cols * cell) / 2), 62];
   const height = top + rows * cell + 44;
   const max = Math.max(1, ...grid.flat());
   const every = Math.max(1, Math.ceil(rows / 14));
   const parts: string[] = [];
   parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold" ${FONT}>${esc(`${scan.model.name}: images with a ${what} per patch position`)}</text>`);
-  parts.push(`<text x="${width / 2}" y="42" text-anchor="middle" font-size="12" fill="#555" ${FONT}>${esc(`any layer; ${scan.images.scanned} images scanned; darkest = ${max}`)}</text>`);
+  parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold" ${FONT}>${esc(`${scan.model.name}: ${what} by patch position`)}</text>`);
+  parts.push(`<text x="${width / 2}" y="42" text-anchor="middle" font-size="12" fill="#555" ${FONT}>${esc(`images holding one at each position, any layer (of ${scan.images.scanned}; darkest = ${max})`)}</text>`);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const n = grid[r][c];
@@ -93,7 +93,7 @@ export async function featureTokenSvg(view: FeatureTokenView, scan: ScanJson): P
   const offsets = heights.reduce((acc, hgt) => [...acc, acc[acc.length - 1] + hgt], [0]);
   const [pw, ph] = [cols * sx, offsets[offsets.length - 1]];
   const [left, top] = [150, 62];
-  const width = left + pw + 150;
+  const width = left + pw + 175;
   const height = top + ph + 64;
   const png = await gridPng(view, sx, offsets);
   const parts: string[] = [`<rect width="${width}" height="${height}" fill="#ffffff"/>`];
@@ -138,9 +138,9 @@ function colorbar(x: number, y: number, h: number, lo: number, hi: number): stri
     const [r, g, b] = viridis(1 - i / (steps - 1));
     out.push(`<rect x="${x}" y="${y + (i * h) / steps}" width="14" height="${h / steps + 0.5}" fill="${hex([r, g, b])}"/>`);
   }
-  const fmtPow = (p: number) => (Math.abs(p) < 3 ? fmt(10 ** p) : `1e${Math.round(p)}`);
+  const fmtPow = (p: number) => (Math.abs(p) < 4 ? fmt(10 ** p) : `1e${Math.round(p)}`);
   out.push(`<text x="${x + 18}" y="${y + 10}" font-size="11" ${FONT}>${esc(fmtPow(hi))}</text>`);
-  out.push(`<text x="${x + 18}" y="${y + h}" font-size="11" ${FONT}>${esc(fmtPow(lo))}</text>`);
+  out.push(`<text x="${x + 18}" y="${y + h}" font-size="11" ${FONT}>${esc(`≤ ${fmtPow(lo)}`)}</text>`);
   out.push(`<text x="${x + 7}" y="${y - 8}" text-anchor="middle" font-size="11" ${FONT}>|a|</text>`);
   return out.join('');
 }

@@ -81,10 +81,10 @@ export function buildView(hidden: Float32Array, tokens: number, dims: number, pa
     flagged: flaggedDims.includes(dim),
     values: Array.from({ length: tokens }, (_, t) => round(hidden[t * dims + dim])),
   }));
-  return { version: VIEW_VERSION, ...meta, tokens, dims, median: round(median), tokenMax, tokenArgmax, topDims, grid: poolGrid(abs, tokens, dims, patchStart) };
+  return { version: VIEW_VERSION, ...meta, tokens, dims, median: round(median), tokenMax, tokenArgmax, topDims, grid: poolGrid(abs, tokens, dims, patchStart, median) };
 }
 
-function poolGrid(abs: Float32Array, tokens: number, dims: number, patchStart: number): FeatureTokenView['grid'] {
+function poolGrid(abs: Float32Array, tokens: number, dims: number, patchStart: number, median: number): FeatureTokenView['grid'] {
   const rowStarts = Array.from({ length: Math.min(patchStart, tokens) }, (_, t) => t);
   const patchRows = Math.max(1, MAX_ROWS - rowStarts.length);
   const tokenBin = Math.max(1, Math.ceil((tokens - patchStart) / patchRows));
@@ -103,10 +103,12 @@ function poolGrid(abs: Float32Array, tokens: number, dims: number, patchStart: n
   });
   // Quantise log10 |a| to one byte: the plot is about orders of magnitude, so 256 levels are plenty.
   const logs = Array.from(pooled, (v) => Math.log10(Math.max(v, 1e-6)));
-  const log10Min = Math.floor(Math.min(...logs) * 10) / 10;
+  // The colour range stops 3 decades under the median: a dead (all-zero) dim must not wash out the rest.
+  const floor = Math.log10(Math.max(median, 1e-6)) - 3;
+  const log10Min = Math.floor(Math.max(floor, Math.min(...logs)) * 10) / 10;
   const log10Max = Math.ceil(Math.max(...logs) * 10) / 10;
   const span = Math.max(log10Max - log10Min, 1e-6);
-  const bytes = Uint8Array.from(logs, (l) => Math.round(((l - log10Min) / span) * 255));
+  const bytes = Uint8Array.from(logs, (l) => Math.round(Math.max(0, (l - log10Min) / span) * 255));
   return { rowStarts, dimBin, cols, log10Min, log10Max, data: Buffer.from(bytes).toString('base64') };
 }
 

@@ -84,7 +84,10 @@ function sendBytes(req: IncomingMessage, res: ServerResponse, bytes: Buffer, eta
   if (left > 0) {
     faults.truncate.set(path, left - 1);
     const cut = start + Math.floor((bytes.length - start) / 2);
-    res.write(body.subarray(start, cut), () => res.destroy());
+    // Half the body, then a clean FIN. The pause lets the client drain what it received: a fetch body
+    // stream that errors drops chunks still queued in it (WHATWG streams), which would make the
+    // resumed offset depend on scheduling.
+    res.write(body.subarray(start, cut), () => setTimeout(() => res.socket?.end(), 200));
     return;
   }
   res.end(body.subarray(start));

@@ -19,11 +19,11 @@ interface PullFlags {
 }
 
 function megabytes(n: number): string {
-  return `${(n / 1e6).toFixed(1)} MB`;
+  return n < 1e3 ? `${n} B` : n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`;
 }
 
 /** One bar per file on a terminal; plain "downloading" lines otherwise (logs stay readable). */
-function downloadProgress(stream: NodeJS.WriteStream = process.stderr): ((p: DownloadProgress) => void) & { end(): void } {
+export function downloadProgress(stream: NodeJS.WriteStream = process.stderr): ((p: DownloadProgress) => void) & { end(): void } {
   const tty = stream.isTTY === true;
   let current = '';
   let last = 0;

@@ -27,6 +27,7 @@ export interface BlobRequest {
   /** Extra attempts after a dropped connection, each resuming where the last stopped. */
   retries: number;
   onProgress?: (p: DownloadProgress) => void;
+  onNotice?: (message: string) => void;
 }
 
 /** Hash of a file on disk: sha256 of its bytes, or git's blob sha1 (`blob <size>\0` + bytes). */
@@ -60,11 +61,14 @@ export async function downloadBlob(client: HubClient, req: BlobRequest, expected
       break;
     } catch (err) {
       if (!(err instanceof Interrupted)) throw err;
-      if (attempt < req.retries) continue;
       const have = existsSync(part) ? statSync(part).size : 0;
+      if (attempt < req.retries) {
+        req.onNotice?.(`${label}: ${err.message}; resuming at byte ${have} (attempt ${attempt + 2} of ${req.retries + 1})`);
+        continue;
+      }
       throw new MassivitError(
         'NETWORK',
-        `Download of ${label} from ${req.repo} stopped at ${have}${size !== undefined ? ` of ${size}` : ''} bytes (${err.message})`,
+        `Download of ${label} from ${req.repo} stopped at ${have}${size !== undefined ? ` of ${size}` : ''} bytes: ${err.message}`,
         `The partial file stays in the cache (${part}); run the same pull again to resume it. Nothing was written to the models folder.`,
       );
     }
@@ -125,7 +129,7 @@ async function fetchInto(client: HubClient, req: BlobRequest, part: string, size
     // The next attempt resumes from the .part's size on disk, so wait until every write has landed.
     if (!out.closed) await new Promise<void>((done) => out.once('close', () => done()));
     const cause = (err as { cause?: unknown }).cause;
-    throw new Interrupted(cause ? `${errorMessage(err)}: ${errorMessage(cause)}` : errorMessage(err));
+    throw new Interrupted(`the connection dropped: ${cause ? `${errorMessage(err)}, ${errorMessage(cause)}` : errorMessage(err)}`);
   }
   if (total !== undefined && received < total) throw new Interrupted(`the connection closed after ${received} of ${total} bytes`);
   if (total !== undefined && received > total) {

@@ -113,7 +113,7 @@ async function fetchFile(client: HubClient, cache: RepoCache, info: RepoInfo, pl
   const blob = cache.blobPath(hash.value);
   if (existsSync(blob) && (size === undefined || statSync(blob).size === size)) return { blob, hash, size: statSync(blob).size, cached: true };
   if (offline) throw new HubUnreachable(`The hub is unreachable and ${planned.remote.path} of ${info.repo} is not in the cache (${cache.dir})`);
-  await downloadBlob(client, { repo: info.repo, commit: info.commit, file: planned.remote, url, blobPath: blob, retries: opts.retries ?? 2, onProgress: opts.onProgress }, hash, size);
+  await downloadBlob(client, { repo: info.repo, commit: info.commit, file: planned.remote, url, blobPath: blob, retries: opts.retries ?? 2, onProgress: opts.onProgress, onNotice: opts.onNotice }, hash, size);
   return { blob, hash, size: statSync(blob).size, cached: false };
 }
 

@@ -1,0 +1,91 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { intervene, INTERVENTION_MODES, parseCells, type InterveneJson, type InterventionMode } from '../../intervene.js';
+import { resolveModel } from '../../model/registry.js';
+import { DEVICES, type Device } from '../../run/session.js';
+import { intFlag } from '../options.js';
+
+interface InterveneFlags {
+  model: string;
+  images: string;
+  out: string;
+  at: number | 'auto';
+  mode: InterventionMode[];
+  scan?: string;
+  cells?: string;
+  seed: number;
+  batch: number;
+  device: Device;
+  threads: number;
+  limit?: number;
+  json?: boolean;
+}
+
+function atFlag(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a layer number >= 0 or 'auto', got '${value}'`);
+  return n;
+}
+
+function modeFlag(value: string): InterventionMode[] {
+  const modes = value === 'both' ? [...INTERVENTION_MODES] : value.split(',').map((m) => m.trim());
+  for (const m of modes) if (!INTERVENTION_MODES.includes(m as InterventionMode)) throw new InvalidArgumentError(`expected zero, mean, zero,mean or both, got '${value}'`);
+  return modes as InterventionMode[];
+}
+
+export function interveneCommand(): Command {
+  return new Command('intervene')
+    .description('Set the massive activations of one layer to 0 or to their mean, and measure what the model does (with a random control)')
+    .requiredOption('-m, --model <path>', 'model folder (HF layout) or .onnx file')
+    .requiredOption('-i, --images <dir>', 'image folder (class sub-folders enable the kNN check)')
+    .requiredOption('-o, --out <dir>', 'output folder (intervene.json; scan/ when no --scan is given)')
+    .option('--at <layer|auto>', "hidden_states index to edit, or 'auto' = the emergence layer", atFlag, 'auto' as const)
+    .option('--mode <modes>', 'zero, mean, or both (a comma list)', modeFlag, [...INTERVENTION_MODES])
+    .option('--scan <dir>', 'take the cells (and the emergence layer) from this scan instead of scanning --images')
+    .option('--cells <list>', 'explicit cells token:dim,token:dim (e.g. 1:41,14:41)')
+    .option('--seed <n>', 'seed of the random control cells', intFlag(0), 0)
+    .option('-b, --batch <n>', 'images per forward pass', intFlag(1), 8)
+    .addOption(new Option('--device <device>', 'execution provider').choices(DEVICES).default('auto'))
+    .option('--threads <n>', 'ONNX Runtime intra-op threads (0 = all cores)', intFlag(0), 0)
+    .option('--limit <n>', 'use at most n images', intFlag(1))
+    .option('--json', 'print intervene.json to stdout instead of the table')
+    .action(async (flags: InterveneFlags) => {
+      const { report, path } = await intervene({
+        model: resolveModel(flags.model),
+        images: flags.images,
+        out: flags.out,
+        at: flags.at,
+        modes: flags.mode,
+        scan: flags.scan,
+        cells: flags.cells ? parseCells(flags.cells) : undefined,
+        seed: flags.seed,
+        batch: flags.batch,
+        device: flags.device,
+        threads: flags.threads,
+        limit: flags.limit,
+        onNotice: (m) => process.stderr.write(`massivit: ${m}\n`),
+      });
+      process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : describeIntervention(report));
+      process.stderr.write(`massivit: wrote ${path}\n`);
+    });
+}
+
+const fmt = (v: number | null, digits = 4) => (v === null ? '-' : v.toFixed(digits));
+const row = ([mode, ...rest]: string[]) => mode.padEnd(12) + rest.map((v) => v.padStart(12)).join('');
+
+/** The intervention table printed on stdout. */
+export function describeIntervention(r: InterveneJson): string {
+  const cells = r.cells.list.map((c) => `${c.token}:${c.dim}`).join(', ');
+  const lines = [
+    `${r.model.name}${r.model.synthetic ? ' (SYNTHETIC)' : ''}: layer ${r.layer} (${r.hook}, ${r.at.source}), ${r.images.used} images, output ${r.model.output}`,
+    `cells (${r.cells.source}): ${cells}`,
+    `control: ${r.control.list.length} random cells of ordinary magnitude, seed ${r.control.seed}`,
+    '',
+    row(['mode', 'cells', 'top1 agree', 'mean KL', 'max KL', 'cos mean', 'cos min', 'kNN acc']),
+  ];
+  for (const x of r.results) {
+    lines.push(row([x.mode, String(x.cells), fmt(x.top1Agreement, 3), fmt(x.meanKL), fmt(x.maxKL), fmt(x.cosine.mean), fmt(x.cosine.min), fmt(x.knnAccuracy, 3)]));
+  }
+  if (r.knn) lines.push('', `kNN (k=${r.knn.k}, leave-one-out, ${r.classes!.length} classes) before: ${r.knn.baseline.toFixed(3)}`);
+  return lines.join('\n') + '\n';
+}

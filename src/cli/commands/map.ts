@@ -1,0 +1,34 @@
+import { Command, Option } from 'commander';
+import { imageMap, type MapKind } from '../../maps.js';
+import { intFlag } from '../options.js';
+
+interface MapFlags {
+  image: string;
+  layer: number;
+  kind: MapKind;
+  out: string;
+  images?: string;
+  model?: string;
+  colour: 'linear' | 'log';
+  json?: boolean;
+}
+
+export function mapCommand(): Command {
+  return new Command('map')
+    .alias('normmap')
+    .description("Draw one image's token-norm map (or CLS attention map) from a scan over the photo")
+    .argument('<scanDir>', 'the --out folder of a scan')
+    .requiredOption('--image <rel>', 'image path relative to the scanned folder (as scan.json lists it)')
+    .requiredOption('--layer <n>', 'hidden_states index (norm) or block index (attention)', intFlag(0))
+    .requiredOption('-o, --out <file.png>', 'PNG to write')
+    .addOption(new Option('--kind <kind>', 'what to draw').choices(['norm', 'attention']).default('norm'))
+    .addOption(new Option('--colour <scale>', 'colour scale').choices(['linear', 'log']).default('linear'))
+    .option('--images <dir>', 'the scanned image folder (default: recorded in the scan)')
+    .option('--model <path>', "the scanned model (default: the scan's recorded preprocessing)")
+    .option('--json', 'print the grid as JSON')
+    .action(async (scanDir: string, flags: MapFlags) => {
+      const map = await imageMap({ scanDir, image: flags.image, layer: flags.layer, kind: flags.kind, out: flags.out, images: flags.images, model: flags.model, colour: flags.colour });
+      if (flags.json) process.stdout.write(JSON.stringify({ kind: map.kind, layer: map.layer, image: map.image, cls: map.cls, registers: map.registers, grid: map.grid }) + '\n');
+      process.stderr.write(`massivit: wrote ${flags.out}\n`);
+    });
+}

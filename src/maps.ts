@@ -1,0 +1,93 @@
+/**
+ * Per-image maps from a scan folder: the token-norm map of a layer, or the CLS → patch attention map of a
+ * block (scan --attention), as a [rows][cols] grid (CLS and registers dropped) and as a PNG over the photo.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { imageClsRow } from './analyze/attention.js';
+import { imageNorms, patchGrid } from './analyze/norms.js';
+import { MassivitError, invalidOption } from './errors.js';
+import { renderOverlay, type OverlayOptions } from './images/overlay.js';
+import { loadModel } from './model/load.js';
+import type { PreprocessSpec } from './model/preprocessor.js';
+import type { ScanJson } from './report/scan-json.js';
+import { STORE_FILE, SUMMARY_FILE } from './scan.js';
+import { getMeta } from './store/db.js';
+
+export type MapKind = 'norm' | 'attention';
+
+export interface MapOptions extends OverlayOptions {
+  scanDir: string;
+  /** Image path relative to the scanned folder, as scan.json and the store name it. */
+  image: string;
+  /** hidden_states index for 'norm'; block index for 'attention' (the block reading hidden_states[layer]). */
+  layer: number;
+  kind?: MapKind;
+  /** The scanned image folder, when the store does not record it. */
+  images?: string;
+  /** The model, when the store does not record its preprocessing. */
+  model?: string;
+  /** Write the PNG here. */
+  out?: string;
+}
+
+export interface ImageMap {
+  kind: MapKind;
+  layer: number;
+  image: string;
+  grid: number[][];
+  /** Values of CLS and registers, which the grid leaves out. */
+  cls: number;
+  registers: number[];
+  png?: Buffer;
+}
+
+function readSummary(scanDir: string): ScanJson {
+  const path = join(scanDir, SUMMARY_FILE);
+  if (!existsSync(path)) throw new MassivitError('BAD_OPTION', `${scanDir} holds no ${SUMMARY_FILE}: not a scan folder`);
+  return JSON.parse(readFileSync(path, 'utf8')) as ScanJson;
+}
+
+/** The preprocessing recorded in the store's fingerprint, else the model's. */
+function preprocessOf(db: Database.Database, model?: string): PreprocessSpec {
+  if (model) return loadModel(model).preprocess;
+  try {
+    const p = (JSON.parse(getMeta(db, 'fingerprint') ?? '{}') as { preprocess?: PreprocessSpec }).preprocess;
+    if (p && typeof p.width === 'number') return p;
+  } catch {
+    // fall through to the error below
+  }
+  throw new MassivitError('BAD_OPTION', 'The scan store does not record the preprocessing', 'Pass --model <the scanned model>');
+}
+
+export async function imageMap(opts: MapOptions): Promise<ImageMap> {
+  const kind = opts.kind ?? 'norm';
+  if (kind !== 'norm' && kind !== 'attention') throw invalidOption('--kind', "'norm' or 'attention'", kind);
+  const scanDir = resolve(opts.scanDir);
+  const summary = readSummary(scanDir);
+  const t = summary.model.tokens;
+  const layout = { ...t, sequenceLength: t.patchStart + t.patchGrid[0] * t.patchGrid[1] };
+  const db = new Database(join(scanDir, STORE_FILE), { readonly: true, fileMustExist: true });
+  try {
+    const max = kind === 'norm' ? summary.model.numLayers : summary.model.numLayers - 1;
+    if (!Number.isInteger(opts.layer) || opts.layer < 0 || opts.layer > max) throw invalidOption('--layer', `an integer in 0…${max}`, opts.layer);
+    const values = kind === 'norm' ? imageNorms(db, opts.image, opts.layer) : imageClsRow(db, opts.image, opts.layer);
+    if (!values) {
+      const hint = kind === 'attention' ? 'Attention maps need a scan made with --attention' : 'Use a path relative to the scanned folder, as scan.json lists them';
+      throw new MassivitError('BAD_OPTION', `No ${kind} values for image '${opts.image}' at ${kind === 'norm' ? 'layer' : 'block'} ${opts.layer} in ${scanDir}`, hint);
+    }
+    const map: ImageMap = { kind, layer: opts.layer, image: opts.image, grid: patchGrid(values, layout), cls: values[layout.cls], registers: layout.registers.map((r) => values[r]) };
+    if (opts.out) {
+      const root = opts.images ?? getMeta(db, 'imagesRoot');
+      if (!root) throw new MassivitError('BAD_OPTION', 'The scan store does not record the image folder', 'Pass --images <the scanned folder>');
+      const photo = join(root, opts.image);
+      if (!existsSync(photo)) throw new MassivitError('BAD_OPTION', `The photo ${photo} no longer exists`, 'Pass --images <the scanned folder>');
+      map.png = await renderOverlay(readFileSync(photo), preprocessOf(db, opts.model), map.grid, opts);
+      writeFileSync(opts.out, map.png);
+    }
+    return map;
+  } finally {
+    db.close();
+  }
+}

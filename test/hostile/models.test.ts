@@ -1,0 +1,105 @@
+/**
+ * Broken models through the real CLI: each is refused with a specific message and exit 2 before any image
+ * is read. "Before": --images points at a folder that does not exist, which the CLI reports (exit 1)
+ * only once the model is accepted (the control case shows that), and --out is never created.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { copyFixture, editConfig, editGraph, externalWeights, quantizeMatMulWeights, randomOnnx, renameInput, truncatedOnnx } from './broken-models.js';
+
+function massivit(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface BrokenModel {
+  name: string;
+  build: (dir: string) => string;
+  message: RegExp;
+}
+
+const BROKEN: BrokenModel[] = [
+  { name: 'truncated .onnx', build: truncatedOnnx, message: /truncated\.onnx is not a valid ONNX file \(protobuf decode failed: .*\): the file looks truncated/ },
+  { name: 'random bytes', build: randomOnnx, message: /random\.onnx is not a valid ONNX (file|model)/ },
+  { name: 'a CNN folder (config says resnet)', build: (d) => copyFixture('tiny-cnn', d), message: /model_type 'resnet' is not a supported ViT family/ },
+  {
+    name: 'a bare CNN .onnx (no config)',
+    build: (d) => (mkdirSync(d), copyFileSync(join(fixtureModel('tiny-cnn'), 'model.onnx'), join(d, 'cnn.onnx')), join(d, 'cnn.onnx')),
+    message: /cnn\.onnx does not look like a Vision Transformer/,
+  },
+  {
+    name: 'ViT-reg config with the wrong register count',
+    build: (d) => editConfig(copyFixture('tiny-dinov2-reg-op14', d), (c) => (c.num_register_tokens = 2)),
+    message: /the graph carries 4 register tokens but config\.json says num_register_tokens 2/,
+  },
+  {
+    name: 'ViT config with the wrong patch size',
+    build: (d) => editConfig(copyFixture('tiny-vit-op14', d), (c) => (c.patch_size = 16)),
+    message: /patch grid means patch_size 8, but config\.json says patch_size 16/,
+  },
+  {
+    name: 'ViT config with the wrong layer count',
+    build: (d) => editConfig(copyFixture('tiny-vit-op14', d), (c) => (c.num_hidden_layers = 3)),
+    message: /config\.json says 3 layers but the graph has 4 transformer blocks/,
+  },
+  {
+    name: 'ViT config with the wrong hidden size',
+    build: (d) => editConfig(copyFixture('tiny-vit-op14', d), (c) => (c.hidden_size = 48)),
+    message: /config\.json says hidden_size 48 but the graph's residual stream has 32 features/,
+  },
+  {
+    name: "an input that is not 'pixel_values'",
+    build: (d) => editGraph(copyFixture('tiny-vit-op14', d), (m) => renameInput(m, 'image')),
+    message: /The model's input is not 'pixel_values' \(found 'image'\)/,
+  },
+  {
+    name: 'external weights file missing',
+    build: (d) => editGraph(copyFixture('tiny-vit-op14', d), (m) => externalWeights(m, 'model.onnx_data')),
+    message: /keeps its weights in the external file 'model\.onnx_data', which is missing/,
+  },
+  {
+    name: 'external weights path escaping the model folder',
+    build: (d) => editGraph(copyFixture('tiny-vit-op14', d), (m) => externalWeights(m, '../../etc/passwd')),
+    message: /names an external weights file outside its folder \('\.\.\/\.\.\/etc\/passwd'\): refused/,
+  },
+];
+
+describe('broken models are refused before any image is read', () => {
+  it('control: a good model with a missing image folder fails on the images (exit 1)', () => {
+    const out = join(tempDir('hostile-model'), 'out');
+    const r = massivit('scan', '--model', fixtureModel('tiny-vit-op14'), '--images', '/nonexistent/images', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Image folder \/nonexistent\/images cannot be read/);
+  });
+
+  it.each(BROKEN)('$name', ({ build, message }) => {
+    const tmp = tempDir('hostile-model');
+    const model = build(join(tmp, 'model'));
+    const out = join(tmp, 'out');
+    const r = massivit('scan', '--model', model, '--images', '/nonexistent/images', '--out', out);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/nonexistent|\n\s+at /); // the images were never looked at; no stack trace
+    expect(r.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('a quantized model', () => {
+  it('scans, and scan.json records the precision warning', () => {
+    const tmp = tempDir('hostile-quant');
+    const model = editGraph(copyFixture('tiny-vit-op14', join(tmp, 'model')), (m) => expect(quantizeMatMulWeights(m)).toBeGreaterThan(8));
+    const images = join(tmp, 'images');
+    mkdirSync(images);
+    for (const name of ['chelsea.png', 'camera.png']) copyFileSync(join(IMAGES, name), join(images, name));
+    const out = join(tmp, 'out');
+    const r = massivit('scan', '--model', model, '--images', images, '--out', out, '--threads', '1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: The model's weights are int8/);
+    const summary = JSON.parse(readFileSync(join(out, 'scan.json'), 'utf8'));
+    expect(summary.images).toMatchObject({ scanned: 2, failed: 0 });
+    expect(summary.warnings).toEqual([expect.stringMatching(/^The model's weights are int8: quantized and half-precision files change activation magnitudes/)]);
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * Opens a report from file:// in the Debian Chromium (playwright-core, never a downloaded browser) and
+ * records what a reader's browser would see: console errors, page errors, dialogs, every request, and
+ * how many pixels each canvas has drawn.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ROOT, tempDir } from '../helpers/env.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const ARTIFACTS = join(ROOT, 'test', 'artifacts');
+
+export interface PageVisit {
+  consoleErrors: string[];
+  pageErrors: string[];
+  dialogs: string[];
+  /** Every request URL the page made, the page itself included. */
+  requests: string[];
+  /** canvas id → number of pixels with non-zero alpha. */
+  canvasPixels: Record<string, number>;
+  page: Page;
+}
+
+export interface Browser {
+  visit(htmlPath: string, screenshot?: string): Promise<PageVisit>;
+  close(): Promise<void>;
+}
+
+export async function openBrowser(): Promise<Browser> {
+  const userData = mkdtempSync(join(tempDir('chromium'), 'profile-')); // fresh profile: nothing cached, nothing shared
+  const context: BrowserContext = await chromium.launchPersistentContext(userData, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    viewport: { width: 1280, height: 900 },
+  });
+  return {
+    async visit(htmlPath, screenshot) {
+      const page = await context.newPage();
+      const visit: PageVisit = { consoleErrors: [], pageErrors: [], dialogs: [], requests: [], canvasPixels: {}, page };
+      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') visit.consoleErrors.push(`${m.type()}: ${m.text()}`); });
+      page.on('pageerror', (e) => visit.pageErrors.push(e.message));
+      page.on('dialog', (d) => { visit.dialogs.push(d.message()); void d.dismiss(); });
+      page.on('request', (r) => visit.requests.push(r.url()));
+      await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
+      await page.waitForSelector('html[data-ready="true"]', { timeout: 15_000 });
+      visit.canvasPixels = await page.evaluate(() => {
+        const out: Record<string, number> = {};
+        document.querySelectorAll('canvas').forEach((c, i) => {
+          const ctx = c.getContext('2d');
+          const data = ctx ? ctx.getImageData(0, 0, c.width, c.height).data : new Uint8ClampedArray();
+          let drawn = 0;
+          for (let k = 3; k < data.length; k += 4) if (data[k] !== 0) drawn++;
+          out[c.id || `canvas-${i}`] = drawn;
+        });
+        return out;
+      });
+      if (screenshot) {
+        mkdirSync(join(screenshot, '..'), { recursive: true });
+        await page.screenshot({ path: screenshot, fullPage: true });
+      }
+      return visit;
+    },
+    async close() {
+      await context.close();
+      rmSync(userData, { recursive: true, force: true });
+    },
+  };
+}
