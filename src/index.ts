@@ -1,6 +1,7 @@
 /** The library API: the same functions the CLI calls. */
 export { scan, type ScanOptions, type ScanResult, type ScanProgress } from './scan.js';
 export { demo } from './demo.js';
+export { merge, type MergeOptions, type MergeResult } from './merge.js';
 export { intervene, parseCells, type InterveneOptions, type InterveneJson, type InterveneResult, type InterventionMode } from './intervene.js';
 export { imageMap, type MapOptions, type ImageMap } from './maps.js';
 export { applyIntervention } from './tap/intervene.js';
@@ -16,5 +17,6 @@ export { walkImages } from './images/walk.js';
 export { parseShard, shardFromEnv, type Shard } from './images/shard.js';
 export { DEFAULT_CRITERIA, type ScanCriteria } from './analyze/criteria.js';
 export type { ScanJson } from './report/scan-json.js';
+export { writeScanReport, writeComparison, type ReportOptions, type ReportResult, type CompareOptions, type CompareResult } from './report/index.js';
 export * from './hooks.js';
 export { MassivitError } from './errors.js';

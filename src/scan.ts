@@ -22,7 +22,7 @@ import { reportAfterScan } from './report/index.js';
 import { mapOrdered } from './run/pipeline.js';
 import type { Device } from './run/session.js';
 import { openTapped, type TappedModel } from './run/tapped.js';
-import { getMeta, hasImage, makeWriter, openStore, pruneStore, setMeta, type Db, type ImageFailure, type ImageResult, type KnownFile } from './store/db.js';
+import { getMeta, hasImage, makeWriter, openStore, pruneFiles, pruneOrphans, setMeta, type Db, type ImageFailure, type ImageResult, type KnownFile } from './store/db.js';
 import type { TapPlan } from './tap/plan.js';
 import { recordScanFinished, recordScanStart, scanJsonFrom, summaryInputs } from './store/scan-meta.js';
 
@@ -161,8 +161,9 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   setMeta(db, 'imagesRoot', resolve(opts.images)); // the report finds photos for thumbnails here
   let summary: ScanJson;
   try {
-    pruneStore(db, new Set([...entries.map((e) => e.rel), ...walkErrors.map((e) => e.rel)]));
+    pruneFiles(db, new Set([...entries.map((e) => e.rel), ...walkErrors.map((e) => e.rel)]));
     await runScan(db, tapped, criteria, entries, walkErrors, batch, maxPixels, opts.onProgress);
+    pruneOrphans(db); // only now: a renamed file found its content by hash during the run
     summary = buildScanJson(db, spec, criteria, topK, opts.shard);
     writeJsonAtomic(join(outDir, SUMMARY_FILE), summary);
     recordScanFinished(db);

@@ -9,6 +9,7 @@ import { interveneCommand } from './commands/intervene.js';
 import { mapCommand } from './commands/map.js';
 import { reportCommand } from './commands/report.js';
 import { compareCommand } from './commands/compare.js';
+import { mergeCommand } from './commands/merge.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -31,7 +32,8 @@ export function program(): Command {
     .addCommand(interveneCommand())
     .addCommand(mapCommand())
     .addCommand(reportCommand())
-    .addCommand(compareCommand());
+    .addCommand(compareCommand())
+    .addCommand(mergeCommand());
   return throwOnExit(root);
 }
 

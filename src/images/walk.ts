@@ -123,13 +123,16 @@ export async function walkImages(root: string, opts: WalkOptions = {}): Promise<
   const visited = new Set<string>();
   const excluded = new Set<string>();
 
-  async function visit(dir: Buffer, relDir: string, displayDir: string): Promise<void> {
+  /** `ancestors`: real paths of the folders above, to tell a loop from a second path to one folder. */
+  async function visit(dir: Buffer, relDir: string, displayDir: string, ancestors: string[]): Promise<void> {
     const fail = (reason: string) => errors.push({ path: displayDir, rel: relDir, reason });
     let names: Buffer[];
+    let real: string;
     try {
-      const real = (await realpath(dir, { encoding: 'buffer' })).toString('latin1');
+      real = (await realpath(dir, { encoding: 'buffer' })).toString('latin1');
       if (excluded.has(real)) return;
-      if (visited.has(real)) return void fail('symbolic link loop: folder already visited');
+      if (ancestors.includes(real)) return void fail('symbolic link loop: links back to a folder that contains it');
+      if (visited.has(real)) return void fail('folder already scanned under another path (symbolic link): skipped so no image counts twice');
       visited.add(real);
       names = (await readdir(dir, { encoding: 'buffer' })).sort(Buffer.compare);
     } catch (err) {
@@ -145,7 +148,7 @@ export async function walkImages(root: string, opts: WalkOptions = {}): Promise<
       try {
         const link = await lstat(path);
         const info = link.isSymbolicLink() ? await stat(path) : link;
-        if (info.isDirectory()) await visit(path, rel, display);
+        if (info.isDirectory()) await visit(path, rel, display, [...ancestors, real]);
         else if (!isCandidate(shown.text)) continue;
         else if (info.isFile()) entries.push(lossless ? { path: display, rel } : { path: display, rawPath: path, rel });
         // Never opened: reading a pipe blocks forever, reading /dev/zero never ends.
@@ -171,7 +174,7 @@ export async function walkImages(root: string, opts: WalkOptions = {}): Promise<
       // An excluded folder that does not exist yet cannot hold anything to skip.
     }
   }
-  await visit(Buffer.from(top), '', top);
+  await visit(Buffer.from(top), '', top, []);
   disambiguate(entries, errors);
   entries.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   errors.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));

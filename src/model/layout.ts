@@ -48,22 +48,27 @@ export function checkLayout(layout: TokenLayout, arch: ArchConfig, observedToken
   }
 }
 
+/** Register counts seen in practice (Darcet et al. use 4–16); a larger "count" means a patch-grid mismatch. */
+const PLAUSIBLE_REGISTERS = 16;
+
 /**
- * Names the config field that disagrees with the graph: the patch grid is fixed by the input size and
- * patch_size, so if the extra tokens are not a whole grid it is the register count, and otherwise the
- * patch size that gives the observed grid.
+ * Names the config field that disagrees with the graph. The token count is 1 + registers + grid, and the
+ * grid is fixed by the input size and patch_size: a plausible leftover count is a register mismatch;
+ * otherwise the patch size whose grid fits the observed count is named (the largest one, as sizes are
+ * normally multiples of it). load.ts checks the patch embedding's kernel directly when it can find it.
  */
 function explainTokenMismatch(layout: TokenLayout, arch: ArchConfig, observed: number, input?: [number, number]): string {
   const [r, c] = layout.patchGrid;
-  const patches = r * c;
   const size = input ?? [r * arch.patchSize, c * arch.patchSize];
-  const registers = observed - 1 - patches;
-  const gridHolds = (p: number) => Math.floor(size[0] / p) * Math.floor(size[1] / p);
-  const patchSize = Array.from({ length: 64 }, (_, i) => i + 1).find((p) => 1 + layout.registers.length + gridHolds(p) === observed);
-  if (patchSize !== undefined && patchSize !== arch.patchSize && (registers < 0 || registers !== layout.registers.length)) {
-    const g = [Math.floor(size[0] / patchSize), Math.floor(size[1] / patchSize)];
-    return `the graph's ${g[0]}×${g[1]} patch grid means patch_size ${patchSize}, but config.json says patch_size ${arch.patchSize}`;
+  const registers = observed - 1 - r * c;
+  if (registers >= 0 && registers <= PLAUSIBLE_REGISTERS && (arch.family === 'dinov2_with_registers' || layout.registers.length > 0)) {
+    return `the graph carries ${registers} register tokens but config.json says num_register_tokens ${layout.registers.length}`;
   }
-  if (registers >= 0) return `the graph carries ${registers} register tokens but config.json says num_register_tokens ${layout.registers.length}`;
+  const grid = (p: number) => [Math.floor(size[0] / p), Math.floor(size[1] / p)];
+  const patchSize = Array.from({ length: 64 }, (_, i) => 64 - i).find((p) => 1 + layout.registers.length + grid(p)[0] * grid(p)[1] === observed);
+  if (patchSize !== undefined && patchSize !== arch.patchSize) {
+    const [gr, gc] = grid(patchSize);
+    return `the graph's ${gr}×${gc} patch grid means patch_size ${patchSize}, but config.json says patch_size ${arch.patchSize}`;
+  }
   return 'check num_register_tokens, patch_size and image size';
 }

@@ -10,6 +10,7 @@ import { findHooks, type HookTable } from '../tap/plan.js';
 import { decodeModel, type ModelProto } from '../tap/onnx.js';
 import { parseArchConfig, type ArchConfig, type Family } from './config.js';
 import { tokenLayout, type TokenLayout } from './layout.js';
+import { patchKernel } from './patch.js';
 import { detectPrecision, precisionWarning, type Precision } from './precision.js';
 import { defaultPreprocessor, parsePreprocessor, type PreprocessSpec } from './preprocessor.js';
 
@@ -83,9 +84,13 @@ function decode(bytes: Uint8Array, path: string): ModelProto {
   try {
     model = decodeModel(bytes);
   } catch (err) {
-    // protobufjs reports a cut-off file as a read past the end ("index out of range: a + b > size").
+    // Exporters write ir_version (field 1, varint: byte 0x08) first; protobufjs reports a cut-off file as a
+    // read past the end ("index out of range: a + b > size").
     const msg = errorMessage(err);
-    const cut = /index out of range/i.test(msg) ? 'the file looks truncated (an incomplete download or copy?)' : 'the file is corrupt or not ONNX';
+    const cut =
+      bytes[0] !== 0x08 ? 'the file is not ONNX (it does not start with an ONNX model header)'
+      : /index out of range/i.test(msg) ? 'the file looks truncated (an incomplete download or copy?)'
+      : 'the file is corrupt';
     throw badModel(`${path} is not a valid ONNX file (protobuf decode failed: ${msg}): ${cut}`);
   }
   if (!model.graph || (model.graph.node ?? []).length === 0) throw badModel(`${path} is not a valid ONNX model: it has no graph nodes (corrupt, or not an ONNX file)`);
@@ -131,9 +136,13 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
   } catch (err) {
     throw badModel(`${onnxPath} does not look like a Vision Transformer: ${errorMessage(err)}`);
   }
-  const arch = arch0 ?? bareArch(opts, hooks);
+  const kernel = patchKernel(model, inputName);
+  const arch = arch0 ?? bareArch({ ...opts, patchSize: opts.patchSize ?? kernel }, hooks);
   if (arch.numLayers !== hooks.numBlocks) {
     throw badModel(`config.json says ${arch.numLayers} layers but the graph has ${hooks.numBlocks} transformer blocks`);
+  }
+  if (kernel !== undefined && kernel !== arch.patchSize) {
+    throw badModel(`${arch0 ? 'config.json says' : '--patch-size is'} patch_size ${arch.patchSize} but the graph's patch embedding (Conv) has a ${kernel}×${kernel} kernel`);
   }
   const ppPath = join(dir, 'preprocessor_config.json');
   const preprocess = existsSync(ppPath) && hasConfig ? parsePreprocessor(readJson(ppPath), arch.family) : defaultPreprocessor(opts.imageSize ?? arch.imageSize, arch.family);

@@ -152,7 +152,7 @@ export function compareRolesChart(names: string[], counts: Record<TokenRole, num
       labels: roles.map((r) => ROLE_LABELS[r]),
       datasets: names.map((name, i) => ({ label: name, data: roles.map((r) => counts[i][r]), backgroundColor: MODEL_COLORS[i % MODEL_COLORS.length] })),
     },
-    options: options(heading, { title: axis('token role') }, { title: axis('cells (image × layer × token × dim)'), beginAtZero: true }),
+    options: options(heading, { title: axis('token role') }, { title: axis('cells (image × layer × token × dim)'), beginAtZero: true, ticks: { precision: 0 } }),
   };
 }
 

@@ -2,7 +2,7 @@
  * The single-scan report: <out>/report.html (+ <out>/figures/*.png), rebuilt from scan.json, scan.sqlite
  * and views/feature-token.json alone, so `massivit report <out>` needs neither the model nor a network.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { layerCurvesChart, featureTokenChart, type ChartConfig } from './charts.js';
 import { writeFigures, type CanvasLoader, type FigureResult } from './figures.js';
@@ -31,6 +31,8 @@ export interface ReportOptions {
   loadCanvas?: CanvasLoader;
   /** The date printed in the report (default now). */
   now?: Date;
+  /** Where the scanned photos are now (default: where the scan recorded them). */
+  imagesRoot?: string;
 }
 
 export interface ReportResult {
@@ -46,7 +48,7 @@ interface WhereData {
   thumbs: Thumbnail[];
 }
 
-async function whereData(db: Db | undefined, scan: ScanJson, notes: string[]): Promise<WhereData> {
+async function whereData(db: Db | undefined, scan: ScanJson, notes: string[], photos: string | undefined): Promise<WhereData> {
   if (!db) {
     notes.push('scan.sqlite is missing: no patch-position heatmap or thumbnails');
     return { kind: null, grid: [], thumbs: [] };
@@ -56,7 +58,7 @@ async function whereData(db: Db | undefined, scan: ScanJson, notes: string[]): P
   if (!kind) return { kind, grid: [], thumbs: [] };
   const grid = positionCounts(db, layout, kind);
   const top: TopImage[] = topImages(db, layout, kind, TOP_IMAGES);
-  const root = imagesRoot(db);
+  const root = photos ?? imagesRoot(db);
   if (!root) {
     notes.push('the scan did not record where its photos are: thumbnails skipped');
     return { kind, grid, thumbs: [] };
@@ -107,8 +109,9 @@ function viewSection(scan: ScanJson, view: FeatureTokenView | undefined, svg: st
     out.push('<p class="empty">Not captured: this view needs the model and is recorded by <code>massivit scan</code> (views/feature-token.json). Re-run the scan to add it.</p>');
     return out.join('\n');
   }
-  const why = view.reason === 'massive' ? 'the first layer with massive activations' : view.reason === 'near-miss' ? 'the first layer with near-misses' : 'the last layer';
-  out.push(`<p>One image's whole hidden state at layer ${view.layer} (${esc(why)}): <code>${esc(view.image)}</code>, the image with the largest top-1 |a| at that layer. A few tokens and features stand orders of magnitude above the rest.</p>`);
+  const why = { massive: 'the first layer with massive activations', 'near-miss': 'the first layer with near-misses', 'last layer': 'the last layer', chosen: 'chosen with massivit report --layer/--image' }[view.reason];
+  const which = view.reason === 'chosen' ? '' : ', the image with the largest top-1 |a| at that layer';
+  out.push(`<p>One image's whole hidden state at layer ${view.layer} (${esc(why)}): <code>${esc(view.image)}</code>${which}. A few tokens and features stand orders of magnitude above the rest.</p>`);
   out.push(chartFigure('feature-token-bars', 'Grouped bars: |a| of the massive/near-miss dims (and the next largest dims) in the CLS, register and strongest patch tokens, plus two typical patches, against the median |a| of the layer (log scale).', true));
   out.push(`<figure class="svg">${svg}<figcaption>Heatmap of log |a| over all tokens (rows) and features (columns), max-pooled; the three strongest tokens are marked at the right.</figcaption></figure>`);
   return out.join('\n');
@@ -121,7 +124,7 @@ export async function writeScanReport(scanDir: string, opts: ReportOptions = {})
   const db = openStoreReadOnly(dir);
   let where: WhereData;
   try {
-    where = await whereData(db, scan, notes);
+    where = await whereData(db, scan, notes, opts.imagesRoot && resolve(opts.imagesRoot));
   } finally {
     db?.close();
   }
@@ -172,9 +175,4 @@ export async function writeScanReport(scanDir: string, opts: ReportOptions = {})
     result.figures = await writeFigures(resolve(opts.figures ?? join(dir, FIGURES_DIR)), charts, svgs, opts.loadCanvas);
   }
   return result;
-}
-
-/** True when `dir` looks like a finished scan folder. */
-export function isScanDir(dir: string): boolean {
-  return existsSync(join(dir, 'scan.json'));
 }

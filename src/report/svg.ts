@@ -19,6 +19,12 @@ export function viridis(t: number): [number, number, number] {
   return [0, 1, 2].map((c) => Math.round(VIRIDIS[i][c] + f * (VIRIDIS[i + 1][c] - VIRIDIS[i][c]))) as [number, number, number];
 }
 
+/** A centred heading whose font shrinks so a long model name still fits the figure (≈ 0.6 em per glyph). */
+function heading(width: number, y: number, text: string, size: number, extra = ''): string {
+  const fit = Math.max(8, Math.min(size, (width - 24) / (0.6 * Math.max(1, text.length))));
+  return `<text x="${width / 2}" y="${y}" text-anchor="middle" font-size="${fit.toFixed(1)}" ${extra} ${FONT}>${esc(text)}</text>`;
+}
+
 const hex = ([r, g, b]: [number, number, number]) => `#${[r, g, b].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 
 /** White → red by share of the maximum count. */
@@ -42,8 +48,8 @@ export function positionHeatmapSvg(grid: number[][], scan: ScanJson, what: strin
   const every = Math.max(1, Math.ceil(rows / 14));
   const parts: string[] = [];
   parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold" ${FONT}>${esc(`${scan.model.name}: ${what} by patch position`)}</text>`);
-  parts.push(`<text x="${width / 2}" y="42" text-anchor="middle" font-size="12" fill="#555" ${FONT}>${esc(`images holding one at each position, any layer (of ${scan.images.scanned}; darkest = ${max})`)}</text>`);
+  parts.push(heading(width, 22, `${scan.model.name}: ${what} by patch position`, 15, 'font-weight="bold"'));
+  parts.push(heading(width, 42, `images holding one at each position, any layer (of ${scan.images.scanned}; darkest = ${max})`, 12, 'fill="#555"'));
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const n = grid[r][c];
@@ -93,12 +99,12 @@ export async function featureTokenSvg(view: FeatureTokenView, scan: ScanJson): P
   const offsets = heights.reduce((acc, hgt) => [...acc, acc[acc.length - 1] + hgt], [0]);
   const [pw, ph] = [cols * sx, offsets[offsets.length - 1]];
   const [left, top] = [150, 62];
-  const width = left + pw + 175;
+  const width = left + pw + 195;
   const height = top + ph + 64;
   const png = await gridPng(view, sx, offsets);
   const parts: string[] = [`<rect width="${width}" height="${height}" fill="#ffffff"/>`];
-  parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold" ${FONT}>${esc(`${scan.model.name}: |a| per token and feature, layer ${view.layer}`)}</text>`);
-  parts.push(`<text x="${width / 2}" y="42" text-anchor="middle" font-size="12" fill="#555" ${FONT}>${esc(`image ${view.image}; ${view.tokens} tokens × ${view.dims} dims, max-pooled to ${rows} × ${cols}; median |a| ${fmt(view.median)}`)}</text>`);
+  parts.push(heading(width, 22, `${scan.model.name}: |a| per token and feature, layer ${view.layer}`, 15, 'font-weight="bold"'));
+  parts.push(heading(width, 42, `image ${view.image}; ${view.tokens} tokens × ${view.dims} dims, max-pooled to ${rows} × ${cols}; median |a| ${fmt(view.median)}`, 12, 'fill="#555"'));
   parts.push(`<image x="${left}" y="${top}" width="${pw}" height="${ph}" href="data:image/png;base64,${png.toString('base64')}"/>`);
   parts.push(`<rect x="${left}" y="${top}" width="${pw}" height="${ph}" fill="none" stroke="#1d2330" stroke-width="1"/>`);
   const rowY = (token: number) => {

@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { invalidOption } from '../errors.js';
 import { layerHook } from '../hooks.js';
 import { preprocessImage } from '../images/preprocess.js';
 import type { ModelSpec } from '../model/load.js';
@@ -21,12 +22,12 @@ const MAX_ROWS = 128;
 const MAX_COLS = 96;
 const TOP_DIMS = 5;
 
-export type ViewReason = 'massive' | 'near-miss' | 'last layer';
+export type ViewReason = 'massive' | 'near-miss' | 'last layer' | 'chosen';
 
 export interface FeatureTokenView {
   version: number;
   layer: number;
-  /** Why this layer: the emergence layer of massive activations, else of near-misses, else the last. */
+  /** Why this layer: the emergence layer of massive activations, else of near-misses, else the last; or chosen by the user. */
   reason: ViewReason;
   /** Path of the image, relative to the scanned folder. */
   image: string;
@@ -43,11 +44,25 @@ export interface FeatureTokenView {
   grid: { rowStarts: number[]; dimBin: number; cols: number; log10Min: number; log10Max: number; data: string };
 }
 
-/** Which layer and image the view shows (null when the scan has no image). */
-export function pickView(db: Db, scan: ScanJson): { layer: number; reason: ViewReason; image: string } | null {
+/**
+ * Which layer and image the view shows (null when the scan has no image). By default the emergence layer
+ * and the image with the largest top-1 there; `layer` / `image` override either.
+ */
+export function pickView(db: Db, scan: ScanJson, choice: { layer?: number; image?: string } = {}): { layer: number; reason: ViewReason; image: string } | null {
   const m = scan.emergence.firstLayer;
   const n = scan.nearMissEmergence.firstLayer;
-  const [layer, reason]: [number, ViewReason] = m !== null ? [m, 'massive'] : n !== null ? [n, 'near-miss'] : [scan.model.numLayers, 'last layer'];
+  let [layer, reason]: [number, ViewReason] = m !== null ? [m, 'massive'] : n !== null ? [n, 'near-miss'] : [scan.model.numLayers, 'last layer'];
+  if (choice.layer !== undefined) {
+    if (!Number.isInteger(choice.layer) || choice.layer < 0 || choice.layer > scan.model.numLayers) {
+      throw invalidOption('--layer', `an integer from 0 to ${scan.model.numLayers}`, choice.layer);
+    }
+    [layer, reason] = [choice.layer, 'chosen'];
+  }
+  if (choice.image !== undefined) {
+    const ok = db.prepare("SELECT 1 FROM files WHERE path = ? AND status = 'ok'").get(choice.image);
+    if (!ok) throw invalidOption('--image', 'the path of a scanned image, relative to the scanned folder', choice.image);
+    return { layer, reason: 'chosen', image: choice.image };
+  }
   const best = strongestImage(db, layer);
   return best ? { layer, reason, image: best.path } : null;
 }
@@ -127,11 +142,14 @@ export interface CaptureOptions {
   outDir: string;
   threads?: number;
   maxPixels?: number;
+  /** Override the layer / image (path relative to the scanned folder) the view shows. */
+  layer?: number;
+  image?: string;
 }
 
 /** Runs the model once on the chosen image and writes views/feature-token.json; returns its path, or null. */
 export async function captureFeatureTokenView(o: CaptureOptions): Promise<string | null> {
-  const pick = pickView(o.db, o.scan);
+  const pick = pickView(o.db, o.scan, { layer: o.layer, image: o.image });
   if (!pick) return null;
   const hook = layerHook(pick.layer);
   const plan = { statsLayers: [], full: [hook], attention: false, topK: 1, criteria: o.scan.criteria, keepOutputs: false };

@@ -4,7 +4,7 @@
  * escaping external weights, and an int8-quantized ViT (weights as int8 + DequantizeLinear, the layout
  * onnxruntime's dynamic quantization writes for MatMul weights).
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataType, decodeModel, encodeModel, type ModelProto, type TensorProto } from '../../src/tap/onnx.js';
 import { fixtureModel } from '../helpers/env.js';
@@ -33,12 +33,14 @@ export function editGraph(dir: string, edit: (model: ModelProto) => void): strin
 
 export function truncatedOnnx(dir: string): string {
   const bytes = readFileSync(join(fixtureModel('tiny-vit-op14'), 'model.onnx'));
+  mkdirSync(dir, { recursive: true });
   const path = join(dir, 'truncated.onnx');
   writeFileSync(path, bytes.subarray(0, Math.floor(bytes.length / 2)));
   return path;
 }
 
 export function randomOnnx(dir: string): string {
+  mkdirSync(dir, { recursive: true });
   const path = join(dir, 'random.onnx');
   writeFileSync(path, noise(20_000, 777));
   return path;

@@ -146,7 +146,9 @@ export async function makeHostileCorpus(root: string, opts: CorpusOptions): Prom
   cases.push({ name: 'symbolic link loop (a link to itself)', rel: 'loop.png', expect: /^symbolic link loop$/ });
   mkdirSync(at('loops'));
   symlinkSync('..', at('loops/back'));
-  cases.push({ name: 'folder link loop (a link to an ancestor)', rel: 'loops/back', expect: /^symbolic link loop: folder already visited$/ });
+  cases.push({ name: 'folder link loop (a link to an ancestor)', rel: 'loops/back', expect: /^symbolic link loop: links back to a folder that contains it$/ });
+  symlinkSync('x.png', at('y-alias-of-x.png')); // sorts after x.png: the first path in walk order is the one scanned
+  cases.push({ name: 'second link to a scanned folder', rel: 'y-alias-of-x.png', expect: /^folder already scanned under another path \(symbolic link\)/ });
   symlinkSync('/dev/zero', at('zero.png'));
   cases.push({ name: 'link to /dev/zero (reading would never end)', rel: 'zero.png', expect: /^a character device, not an image file$/ });
   try {

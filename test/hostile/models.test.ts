@@ -7,6 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkLayout, tokenLayout } from '../../src/model/layout.js';
+import type { ArchConfig } from '../../src/model/config.js';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 import { copyFixture, editConfig, editGraph, externalWeights, quantizeMatMulWeights, randomOnnx, renameInput, truncatedOnnx } from './broken-models.js';
 
@@ -23,7 +25,7 @@ interface BrokenModel {
 
 const BROKEN: BrokenModel[] = [
   { name: 'truncated .onnx', build: truncatedOnnx, message: /truncated\.onnx is not a valid ONNX file \(protobuf decode failed: .*\): the file looks truncated/ },
-  { name: 'random bytes', build: randomOnnx, message: /random\.onnx is not a valid ONNX (file|model)/ },
+  { name: 'random bytes', build: randomOnnx, message: /random\.onnx is not a valid ONNX file \(protobuf decode failed: .*\): the file is not ONNX/ },
   { name: 'a CNN folder (config says resnet)', build: (d) => copyFixture('tiny-cnn', d), message: /model_type 'resnet' is not a supported ViT family/ },
   {
     name: 'a bare CNN .onnx (no config)',
@@ -38,7 +40,7 @@ const BROKEN: BrokenModel[] = [
   {
     name: 'ViT config with the wrong patch size',
     build: (d) => editConfig(copyFixture('tiny-vit-op14', d), (c) => (c.patch_size = 16)),
-    message: /patch grid means patch_size 8, but config\.json says patch_size 16/,
+    message: /config\.json says patch_size 16 but the graph's patch embedding \(Conv\) has a 8×8 kernel/,
   },
   {
     name: 'ViT config with the wrong layer count',
@@ -101,5 +103,19 @@ describe('a quantized model', () => {
     const summary = JSON.parse(readFileSync(join(out, 'scan.json'), 'utf8'));
     expect(summary.images).toMatchObject({ scanned: 2, failed: 0 });
     expect(summary.warnings).toEqual([expect.stringMatching(/^The model's weights are int8: quantized and half-precision files change activation magnitudes/)]);
+  });
+});
+
+describe('token-count mismatches name the field (when the patch Conv cannot be inspected)', () => {
+  const arch = (patchSize: number, family: ArchConfig['family'], numRegisters: number): ArchConfig => ({ family, numLayers: 4, hiddenSize: 32, numHeads: 2, patchSize, imageSize: 32, numRegisters });
+
+  it('a wrong patch size', () => {
+    const a = arch(16, 'vit', 0);
+    expect(() => checkLayout(tokenLayout(a, 32, 32), a, 17, 32, [32, 32])).toThrow(/the graph's 4×4 patch grid means patch_size 8, but config\.json says patch_size 16/);
+  });
+
+  it('a wrong register count', () => {
+    const a = arch(8, 'dinov2_with_registers', 2);
+    expect(() => checkLayout(tokenLayout(a, 40, 40), a, 30, 32, [40, 40])).toThrow(/the graph carries 4 register tokens but config\.json says num_register_tokens 2/);
   });
 });

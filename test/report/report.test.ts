@@ -117,6 +117,20 @@ describe('massivit report <out>', () => {
     expect(result.figures?.written.map((p) => p.split('/').pop()).sort()).toEqual(['feature-token-heatmap.png', 'patch-positions.png']);
   });
 
+  it('re-records the feature × token view for a chosen layer and image with the scan\'s model', () => {
+    const copy = join(work, 'chosen');
+    cpSync(reg.outDir, copy, { recursive: true });
+    const r = spawnSync('node', [CLI, 'report', copy, '--model', SYNTHETIC_REG, '--layer', '1', '--image', 'coffee.png', '--no-figures'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readView(copy)).toMatchObject({ layer: 1, reason: 'chosen', image: 'coffee.png' });
+    expect(read(join(copy, 'report.html'))).toContain('at layer 1 (chosen with massivit report --layer/--image): <code>coffee.png</code>.');
+    const wrong = spawnSync('node', [CLI, 'report', copy, '--model', SYNTHETIC, '--layer', '1'], { encoding: 'utf8' });
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toContain('is not the model this scan was made with');
+    const noModel = spawnSync('node', [CLI, 'report', copy, '--image', 'coffee.png'], { encoding: 'utf8' });
+    expect(noModel.status).toBe(2);
+  });
+
   it('exits 2 with a clear message for a folder that is not a scan', () => {
     const r = spawnSync('node', [CLI, 'report', work], { encoding: 'utf8' });
     expect(r.status).toBe(2);

@@ -1,5 +1,16 @@
 import { Command } from 'commander';
-import { describeFigures, writeScanReport } from '../../report/index.js';
+import { invalidOption } from '../../errors.js';
+import { describeFigures, recaptureView, writeScanReport } from '../../report/index.js';
+import { intFlag } from '../options.js';
+
+interface ReportFlags {
+  html?: string;
+  figures: string | boolean;
+  model?: string;
+  layer?: number;
+  image?: string;
+  images?: string;
+}
 
 export function reportCommand(): Command {
   return new Command('report')
@@ -8,8 +19,19 @@ export function reportCommand(): Command {
     .option('--html <file>', 'write the HTML here instead of <scanDir>/report.html')
     .option('--figures <dir>', 'write PNG figures here instead of <scanDir>/figures')
     .option('--no-figures', 'write the HTML only')
-    .action(async (scanDir: string, flags: { html?: string; figures: string | boolean }) => {
-      const result = await writeScanReport(scanDir, { html: flags.html, figures: flags.figures === true ? undefined : flags.figures });
+    .option('--model <path>', 'the scan\'s model: re-record the feature × token view (with --layer/--image)')
+    .option('--layer <n>', 'feature × token view: this layer (0 = embeddings) instead of the emergence layer', intFlag(0))
+    .option('--image <path>', 'feature × token view: this image (relative to the scanned folder)')
+    .option('--images <dir>', 'where the scanned images are now, if they moved (thumbnails, --image)')
+    .action(async (scanDir: string, flags: ReportFlags) => {
+      if ((flags.layer !== undefined || flags.image !== undefined) && !flags.model) {
+        throw invalidOption('--model', 'the model of the scan (needed to choose --layer or --image)', flags.model);
+      }
+      if (flags.model) {
+        const view = await recaptureView(scanDir, { model: flags.model, layer: flags.layer, image: flags.image, images: flags.images });
+        if (view) process.stderr.write(`Feature × token view → ${view}\n`);
+      }
+      const result = await writeScanReport(scanDir, { html: flags.html, figures: flags.figures === true ? undefined : flags.figures, imagesRoot: flags.images });
       for (const note of result.notes) process.stderr.write(`massivit: report: ${note}\n`);
       process.stderr.write(`Report → ${result.html}\n`);
       if (result.figures) process.stderr.write(`${describeFigures(result.figures)}\n`);
