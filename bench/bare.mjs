@@ -1,15 +1,15 @@
 /**
  * Contender (a): bare inference. The untapped model (its own outputs only) behind exactly the scan's
  * input pipeline: the same walk, file reads, sharp decode + preprocessing, bounded decode-ahead
- * (mapOrdered), batch packing and session options. No hashing, no analysis, no store.
+ * (mapOrdered, the decode worker of run/decode.ts), batch packing and session options. No hashing (the
+ * scan hashes each file for its store), no analysis, no store.
  * Usage: node bench/bare.mjs <model dir> <image dir> <threads> <batch>; prints one JSON line.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadModel } from '../dist/model/load.js';
 import { walkImages } from '../dist/images/walk.js';
-import { preprocessImage } from '../dist/images/preprocess.js';
 import { mapOrdered } from '../dist/run/pipeline.js';
+import { openDecoder } from '../dist/run/decode.js';
 import { createSession } from '../dist/run/session.js';
 import { packBatch } from '../dist/run/tapped.js';
 
@@ -30,11 +30,14 @@ const flush = async () => {
   pending = [];
 };
 const ahead = Math.max(4, batch * 2);
-for await (const pixels of mapOrdered(entries, ahead, async (e) => (await preprocessImage(await readFile(e.path), spec.preprocess)).pixels)) {
+const decoder = openDecoder({ preprocess: spec.preprocess, maxPixels: 100_000_000, hash: false });
+for await (const { pixels, error } of mapOrdered(entries, ahead, (e) => decoder.decode(e))) {
+  if (error) throw new Error(error);
   pending.push(pixels);
   if (pending.length >= batch) await flush();
 }
 await flush();
+await decoder.close();
 await session.release();
 const seconds = (performance.now() - start) / 1000;
 const cpu = process.cpuUsage();

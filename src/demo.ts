@@ -38,7 +38,7 @@ export async function demo(opts: DemoOptions = {}): Promise<DemoResult> {
     const out = join(outDir, basename(model));
     rmSync(out, { recursive: true, force: true }); // demo output is regenerated each run
     log(`Scanning ${images} with ${basename(model)} …`);
-    scans.push(await scan({ model, images, out, batch: 8, onNotice: log }));
+    scans.push(await scan({ model, images, out, batch: 8, attention: true, onNotice: log }));
   }
   if (scans.length >= 2) {
     const compared = await writeComparison(scans.map((s) => s.outDir), { out: join(outDir, 'compare') });

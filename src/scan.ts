@@ -2,18 +2,18 @@
  * scan: model → tap → images → run → analyze → store → scan.json (+ report). The library entry point the
  * CLI calls. Resumable: the SQLite store is the source of truth, keyed by image content hash.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from './analyze/criteria.js';
-import { observeBatch, type LayerObservation } from './analyze/observe.js';
+import { observeKernel, type LayerObservation } from './analyze/observe.js';
+import { LayerStatsKernel } from './analyze/layer-stats-wasm.js';
+import { layerHook } from './hooks.js';
 import { resolveAnalysis, saveAnalysis, type AnalysisOptions } from './analyze/extras.js';
 import { observeAttention, sinkTokens } from './analyze/attention.js';
 import { MassivitError, errorMessage, invalidOption } from './errors.js';
-import { DEFAULT_LIMITS, preprocessImage } from './images/preprocess.js';
+import { DEFAULT_LIMITS } from './images/preprocess.js';
 import { inShard, type Shard } from './images/shard.js';
-import { entryPath, walkImages, type ImageEntry } from './images/walk.js';
+import { walkImages, type ImageEntry } from './images/walk.js';
 import { describeImageError } from './images/decode-error.js';
 import { assertOutputFolder, assertOwnStore } from './store/output-guard.js';
 import { loadModel, type ModelSpec } from './model/load.js';
@@ -21,8 +21,9 @@ import type { ScanJson } from './report/scan-json.js';
 import { reportAfterScan } from './report/index.js';
 import { mapOrdered } from './run/pipeline.js';
 import type { Device } from './run/session.js';
-import { openTapped, type TappedModel } from './run/tapped.js';
-import { getMeta, hasImage, makeWriter, openStore, pruneFiles, pruneOrphans, setMeta, type Db, type ImageFailure, type ImageResult, type KnownFile } from './store/db.js';
+import { kernelOutputs, openTapped, type TappedModel } from './run/tapped.js';
+import { openDecoder } from './run/decode.js';
+import { getMeta, makeWriter, openStore, pruneFiles, pruneOrphans, setMeta, type Db, type ImageFailure, type ImageResult, type KnownFile } from './store/db.js';
 import type { TapPlan } from './tap/plan.js';
 import { recordScanFinished, recordScanStart, scanJsonFrom, summaryInputs } from './store/scan-meta.js';
 
@@ -113,20 +114,6 @@ interface Prepared {
   error?: string;
 }
 
-async function prepare(entry: ImageEntry, spec: ModelSpec, known: (h: string) => boolean, maxPixels: number): Promise<Prepared> {
-  let hash: string | null = null;
-  try {
-    const bytes = await readFile(entryPath(entry));
-    hash = createHash('sha256').update(bytes).digest('hex');
-    if (known(hash)) return { entry, hash, known: true };
-    if (bytes.length === 0) return { entry, hash, error: 'empty file (0 bytes)' };
-    const img = await preprocessImage(bytes, spec.preprocess, { maxPixels });
-    return { entry, hash, pixels: img.pixels, width: img.width, height: img.height };
-  } catch (err) {
-    return { entry, hash, error: describeDecodeError(err) };
-  }
-}
-
 /** sharp/libvips messages made specific and one line long. */
 export function describeDecodeError(err: unknown): string {
   return describeImageError(err);
@@ -146,7 +133,9 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const spec = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
   const layers = Array.from({ length: spec.arch.numLayers + 1 }, (_, i) => i);
   const analysis = resolveAnalysis({ norms: opts.norms, attention: opts.attention, normThreshold: opts.normThreshold });
-  const plan: TapPlan = { statsLayers: layers, full: [], attention: analysis.attention, numHeads: spec.arch.numHeads, topK, criteria, keepOutputs: false };
+  // Every layer's hidden state leaves the session whole and is reduced by the SIMD kernel: cheaper than the
+  // in-graph reductions (BENCHMARKS.md, "Where the time goes").
+  const plan: TapPlan = { statsLayers: [], full: layers.map(layerHook), attention: analysis.attention, numHeads: spec.arch.numHeads, topK, criteria, keepOutputs: false };
   const tapped = await openTapped(spec, plan, { device: opts.device ?? 'auto', threads: opts.threads ?? 0 });
   if (tapped.open.notice) opts.onNotice?.(tapped.open.notice);
   const walked = await walkImages(resolve(opts.images), { exclude: [opts.out] }); // never scan our own output
@@ -186,18 +175,20 @@ async function runScan(
   onProgress?: (p: ScanProgress) => void,
 ): Promise<void> {
   const { spec, plan } = tapped;
+  const layers = plan.full.map((_, i) => i);
+  const kernel = new LayerStatsKernel({ layers: layers.length, batch, tokens: spec.tokens.sequenceLength, dims: spec.arch.hiddenSize, topK: plan.topK });
+  const into = kernelOutputs(kernel, plan.full);
   const write = makeWriter(db);
   write([], walkErrors.map((e) => ({ path: e.rel, hash: null, reason: e.reason })), []);
   const progress: ScanProgress = { done: 0, total: entries.length, failed: walkErrors.length, reused: 0 };
-  const known = hasImage(db);
   let pending: Prepared[] = [];
   let failures: ImageFailure[] = [];
   let reused: KnownFile[] = [];
   const flush = async () => {
     let results: ImageResult[] = [];
     if (pending.length > 0) {
-      const out = await tapped.run(pending.map((p) => p.pixels!));
-      const obs: LayerObservation[][] = observeBatch(out, pending.length, plan.statsLayers, spec.tokens, criteria);
+      const out = await tapped.run(pending.map((p) => p.pixels!), into(pending.length));
+      const obs: LayerObservation[][] = observeKernel(kernel, pending.length, layers, spec.tokens, criteria);
       results = pending.map((p, i) => ({ path: p.entry.rel, hash: p.hash!, width: p.width!, height: p.height!, layers: obs[i] }));
       if (plan.attention) for (const [i, r] of results.entries()) r.attention = observeAttention(out, i, spec.hooks.numBlocks, spec.tokens, sinkTokens(r.layers));
     }
@@ -209,17 +200,24 @@ async function runScan(
     onProgress?.({ ...progress });
   };
   const ahead = Math.max(4, batch * 2);
-  for await (const p of mapOrdered(entries, ahead, (e) => prepare(e, spec, known, maxPixels))) {
-    if (p.known) {
-      reused.push({ path: p.entry.rel, hash: p.hash! });
-      progress.reused += 1;
-    } else if (p.error) {
-      failures.push({ path: p.entry.rel, hash: p.hash, reason: p.error });
-      progress.failed += 1;
-    } else pending.push(p);
-    if (pending.length >= batch || failures.length + reused.length >= 64) await flush();
+  // Files are read, hashed (contents already in the store are skipped) and decoded in a worker thread.
+  const decoder = openDecoder({ preprocess: spec.preprocess, maxPixels, store: db.name });
+  const prepare = async (entry: ImageEntry): Promise<Prepared> => ({ entry, ...(await decoder.decode(entry)) });
+  try {
+    for await (const p of mapOrdered(entries, ahead, prepare)) {
+      if (p.known) {
+        reused.push({ path: p.entry.rel, hash: p.hash! });
+        progress.reused += 1;
+      } else if (p.error) {
+        failures.push({ path: p.entry.rel, hash: p.hash, reason: p.error });
+        progress.failed += 1;
+      } else pending.push(p);
+      if (pending.length >= batch || failures.length + reused.length >= 64) await flush();
+    }
+    await flush();
+  } finally {
+    await decoder.close();
   }
-  await flush();
 }
 
 export function buildScanJson(db: Db, spec: ModelSpec, criteria: ScanCriteria, topK: number, shard?: Shard): ScanJson {

@@ -3,15 +3,16 @@
  * Regenerates this folder: the example reports for the README, from the SYNTHETIC demo pair (the same
  * models and images as `massivit demo` without a real model). Run from the repository root after
  * `npm run build`:  node reports/example/generate.mjs
- * Writes compare.html, synthetic-dinov2-reg.html and screenshot.png (the top of the comparison, in
- * Debian's Chromium via playwright-core). Scratch scans go to test/.tmp/example-scans (git-ignored).
+ * Writes compare.html, synthetic-dinov2-reg.html (with attention sinks, and an intervention run into the scan
+ * folder) and screenshot.png (the top of the comparison, in Debian's Chromium via playwright-core).
+ * Scratch scans go to test/.tmp/example-scans (git-ignored).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import sharp from 'sharp';
-import { scan, writeComparison, writeScanReport } from '../../dist/index.js';
+import { intervene, scan, writeComparison, writeScanReport } from '../../dist/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -23,9 +24,11 @@ for (const name of ['synthetic-dinov2', 'synthetic-dinov2-reg']) {
   const out = join(scratch, name);
   const model = join(ROOT, 'test', 'fixtures', 'models', name);
   // A scan writes its own report and, while the model is loaded, the feature × token view the copies below use.
-  await scan({ model, images: join(ROOT, 'images'), out, device: 'cpu', onNotice: (m) => console.error(m) });
+  await scan({ model, images: join(ROOT, 'images'), out, device: 'cpu', attention: true, onNotice: (m) => console.error(m) });
   scans.push(out);
 }
+// The intervention lands in the scan folder, where the report finds it (like `massivit intervene --scan d --out d`).
+await intervene({ model: join(ROOT, 'test', 'fixtures', 'models', 'synthetic-dinov2-reg'), images: join(ROOT, 'images'), scan: scans[1], out: scans[1], device: 'cpu' });
 
 await writeScanReport(scans[1], { html: join(HERE, 'synthetic-dinov2-reg.html'), figures: false });
 const { html } = await writeComparison(scans, { out: HERE, figures: false, links: false });

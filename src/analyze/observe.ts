@@ -1,11 +1,14 @@
 /**
- * Turn one batch's session outputs (the in-graph statistics of every tapped layer) into per-image,
- * per-layer observations. Everything here is per image, so results merge exactly across shards.
+ * Turn one batch's session outputs into per-image, per-layer observations: from the raw hidden states via
+ * the WebAssembly kernel (the scan's path, see layer-stats-wasm.ts), or from the in-graph statistics of
+ * tap/reduce.ts. Everything here is per image, so results merge exactly across shards.
  */
 import type { Tensor } from 'onnxruntime-node';
 import { layerHook } from '../hooks.js';
 import type { TokenLayout } from '../model/layout.js';
 import { classifyCell, type CellKind, type ScanCriteria } from './criteria.js';
+import type { LayerStats } from './layer-stats.js';
+import type { LayerStatsKernel } from './layer-stats-wasm.js';
 
 export interface Cell {
   rank: number;
@@ -35,32 +38,52 @@ function slice(t: Tensor, item: number): ArrayLike<number | bigint> {
   return (t.data as Float32Array | BigInt64Array).subarray(item * per, (item + 1) * per);
 }
 
-function observeLayer(out: Outputs, item: number, layer: number, layout: TokenLayout, c: ScanCriteria): LayerObservation {
-  const hook = layerHook(layer);
-  const values = slice(out[`${hook}.topk_values`], item) as Float32Array;
-  const indices = slice(out[`${hook}.topk_indices`], item) as BigInt64Array;
-  const median = (slice(out[`${hook}.median`], item) as Float32Array)[0];
-  const norms = Float32Array.from(slice(out[`${hook}.norms`], item) as Float32Array);
-  const dimMassive = slice(out[`${hook}.dim_massive`], item) as Float32Array;
-  const dimOutlier = slice(out[`${hook}.dim_outlier`], item) as Float32Array;
-  const dims = dimMassive.length;
+/** One layer's observation from its statistics: cells classified, outlier dims, massive count. */
+export function toObservation(layer: number, s: LayerStats, layout: TokenLayout, c: ScanCriteria): LayerObservation {
+  const dims = s.dimMassive.length;
   const tokens = layout.sequenceLength;
   const outlierDims: [number, number][] = [];
   let massiveCount = 0;
   for (let d = 0; d < dims; d++) {
-    massiveCount += dimMassive[d];
-    if (dimOutlier[d] >= c.outlierShare * tokens) outlierDims.push([d, dimOutlier[d]]);
+    massiveCount += s.dimMassive[d];
+    if (s.dimOutlier[d] >= c.outlierShare * tokens) outlierDims.push([d, s.dimOutlier[d]]);
   }
   const outlierSet = new Set(outlierDims.map(([d]) => d));
-  const cells: Cell[] = Array.from(values, (value, rank) => {
-    const flat = Number(indices[rank]);
+  const cells: Cell[] = Array.from(s.topValues, (value, rank) => {
+    const flat = Number(s.topIndices[rank]);
     const dim = flat % dims;
-    return { rank, token: (flat - dim) / dims, dim, value, kind: classifyCell(value, median, c, outlierSet.has(dim)) };
+    return { rank, token: (flat - dim) / dims, dim, value, kind: classifyCell(value, s.median, c, outlierSet.has(dim)) };
   });
-  return { layer, median, cells, massiveCount, outlierDims, norms };
+  return { layer, median: s.median, cells, massiveCount, outlierDims, norms: s.norms };
 }
 
-/** Observations for every image of a batch: result[item][i] is layer `layers[i]`. */
+/** The in-graph statistics of tap/reduce.ts for one image and layer. */
+function graphStats(out: Outputs, item: number, layer: number): LayerStats {
+  const hook = layerHook(layer);
+  return {
+    topValues: slice(out[`${hook}.topk_values`], item) as Float32Array,
+    topIndices: Int32Array.from(slice(out[`${hook}.topk_indices`], item) as BigInt64Array, Number),
+    median: (slice(out[`${hook}.median`], item) as Float32Array)[0],
+    norms: Float32Array.from(slice(out[`${hook}.norms`], item) as Float32Array),
+    dimMassive: Int32Array.from(slice(out[`${hook}.dim_massive`], item) as Float32Array),
+    dimOutlier: Int32Array.from(slice(out[`${hook}.dim_outlier`], item) as Float32Array),
+  };
+}
+
+function observeLayer(out: Outputs, item: number, layer: number, layout: TokenLayout, c: ScanCriteria): LayerObservation {
+  return toObservation(layer, graphStats(out, item, layer), layout, c);
+}
+
+/**
+ * Observations for every image of a batch whose raw hidden states sit in the kernel's slots (slot i holds
+ * layer `layers[i]`): result[item][i] is layer `layers[i]`. This is the scan's path (see layer-stats-wasm.ts).
+ */
+export function observeKernel(kernel: LayerStatsKernel, batchSize: number, layers: number[], layout: TokenLayout, c: ScanCriteria): LayerObservation[][] {
+  return Array.from({ length: batchSize }, (_, item) => layers.map((layer, slot) => toObservation(layer, kernel.stats(slot, item, c), layout, c)));
+}
+
+/** Observations for every image of a batch from in-graph statistics (tap/reduce.ts): result[item][i] is layer `layers[i]`. */
 export function observeBatch(out: Outputs, batchSize: number, layers: number[], layout: TokenLayout, c: ScanCriteria): LayerObservation[][] {
   return Array.from({ length: batchSize }, (_, item) => layers.map((layer) => observeLayer(out, item, layer, layout, c)));
 }
+

@@ -24,14 +24,29 @@ export const CLIENT_SCRIPT = `(function () {
       if (ticks && ticks.powersOfTen) ticks.callback = powerLabel;
     });
   }
-  document.querySelectorAll('canvas[data-chart]').forEach(function (canvas) {
-    var config = charts[canvas.getAttribute('data-chart')];
+  function draw(canvas, config) {
     if (!config || !window.Chart) return;
     config.options = config.options || {};
     config.options.responsive = true;
     config.options.maintainAspectRatio = false;
     decorate(config);
     new Chart(canvas, config);
+  }
+  document.querySelectorAll('canvas[data-chart]').forEach(function (canvas) {
+    draw(canvas, charts[canvas.getAttribute('data-chart')]);
+  });
+  // A <select data-chart-switch="id"> redraws chart id with data.variants[id][value] (e.g. another layer).
+  var variants = data.variants || {};
+  document.querySelectorAll('select[data-chart-switch]').forEach(function (select) {
+    var id = select.getAttribute('data-chart-switch');
+    select.addEventListener('change', function () {
+      var canvas = document.getElementById(id);
+      var choice = variants[id] && variants[id][select.value];
+      if (!canvas || !choice || !window.Chart) return;
+      var old = Chart.getChart(canvas);
+      if (old) old.destroy();
+      draw(canvas, JSON.parse(JSON.stringify(choice))); // Chart.js mutates its config: keep the variant pristine
+    });
   });
   function key(row, col) {
     var cell = row.children[col];

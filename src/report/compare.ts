@@ -11,6 +11,8 @@ import {
   compareCurvesChart, compareEmergenceChart, compareNormsChart, compareRolesChart,
   type ChartConfig, type CompareSeries,
 } from './charts.js';
+import { compareHighNormChart } from './charts-norms.js';
+import { compareSinkChart } from './charts-attention.js';
 import { writeFigures, type CanvasLoader, type FigureResult } from './figures.js';
 import { chartFigure, esc, fmt, renderPage, sortableTable } from './html.js';
 import type { ScanJson } from './scan-json.js';
@@ -138,7 +140,7 @@ function dimsTable(entries: Entry[]): string {
   return sortableTable('dims-table', ['model', 'kind', 'dim', 'role', 'main token', 'layers', 'images (max over layers)', 'mean value (first layer)'], rows, 'No massive activations or near-misses in any scan.');
 }
 
-function normsSection(entries: Entry[], charts: Record<string, ChartConfig>): string {
+function normsSection(entries: Entry[], charts: Record<string, ChartConfig>, normalised: boolean): string {
   const withNorms = entries.filter((e) => (e.scan.norms?.layers.length ?? 0) > 0);
   const out = ['<h2 id="norms">High-norm tokens</h2>'];
   if (withNorms.length === 0) {
@@ -148,6 +150,9 @@ function normsSection(entries: Entry[], charts: Record<string, ChartConfig>): st
   charts['compare-norms'] = compareNormsChart(withNorms);
   out.push('<p>Token L2 norms (Darcet et al. 2024): models without registers tend to grow a few high-norm patch tokens; with registers, the registers carry the large norms instead.</p>');
   out.push(chartFigure('compare-norms', 'Mean L2 norm of patch, CLS and register tokens at each normalised depth (log scale).'));
+  charts['compare-high-norm'] = compareHighNormChart(withNorms, normalised);
+  const fixed = [...new Set(withNorms.map((e) => fmt(e.scan.norms!.layers[0].fixed.threshold)))].join(' / ');
+  out.push(chartFigure('compare-high-norm', `Share of patch tokens above the fixed threshold (${esc(fixed)}, solid) and above each layer's automatic threshold (mean + 3 sd, dashed), per ${normalised ? 'normalised depth' : 'layer'}.`));
   const rows = withNorms.map((e): [string, string | number][] => {
     const l = e.scan.norms!.layers[e.scan.norms!.layers.length - 1];
     const share = (v: number | null) => (v === null ? ['–', -1] as [string, number] : [percent(v), v] as [string, number]);
@@ -164,6 +169,33 @@ function normsSection(entries: Entry[], charts: Record<string, ChartConfig>): st
   return out.join('\n');
 }
 
+function sinkSection(entries: Entry[], charts: Record<string, ChartConfig>, normalised: boolean): string {
+  const out = ['<h2 id="attention">Attention sinks</h2>'];
+  const withAttention = entries.filter((e) => (e.scan.attention?.blocks.length ?? 0) > 0);
+  const without = entries.filter((e) => !withAttention.includes(e)).map((e) => e.name);
+  if (withAttention.length === 0) {
+    out.push('<p class="empty">None of these scans ran with <code>--attention</code>. Re-run them with <code>massivit scan --attention</code> to compare how much attention each model gives to its massive-activation tokens.</p>');
+    return out.join('\n');
+  }
+  charts['compare-sinks'] = compareSinkChart(withAttention, normalised);
+  out.push('<p>Per image, the sink tokens are those holding a massive or near-miss cell; the sink share is the attention mass (mean over heads and queries) a block gives them. Dashed: what uniform attention would give them (|S| / tokens).</p>');
+  out.push(chartFigure('compare-sinks', `Attention to the sink tokens per ${normalised ? 'normalised depth (block / number of blocks)' : 'block'}, one colour per model (log scale).`));
+  if (without.length > 0) out.push(`<p class="empty">Without attention data (scanned without <code>--attention</code>): ${esc(without.join(', '))}.</p>`);
+  const rows = withAttention.map((e): [string, string | number][] => {
+    const a = e.scan.attention!;
+    const top = a.blocks.reduce((x, y) => (y.sinkShare > x.sinkShare ? y : x));
+    const ratio = top.baseline > 0 ? top.sinkShare / top.baseline : null;
+    return [
+      [esc(e.name), e.name], [String(a.images), a.images],
+      [`${top.block} (${fmt(top.block / e.scan.model.numLayers, 2)})`, top.block / e.scan.model.numLayers],
+      [percent(top.sinkShare), top.sinkShare], [ratio === null ? '–' : `${fmt(ratio)}×`, ratio ?? -1],
+      [percent(top.clsShare), top.clsShare], [top.registerShare === null ? '–' : percent(top.registerShare), top.registerShare ?? -1],
+    ];
+  });
+  out.push(sortableTable('sinks-table', ['model', 'images', 'block with the largest sink share (depth)', 'sink share there', '× uniform baseline', 'CLS share there', 'register share there'], rows, ''));
+  return out.join('\n');
+}
+
 export async function writeComparison(scanDirs: string[], opts: CompareOptions): Promise<CompareResult> {
   if (scanDirs.length === 0) throw new MassivitError('BAD_OPTION', 'compare needs at least one scan folder', 'massivit compare <scanDir...> --out <dir>');
   const notes: string[] = [];
@@ -177,7 +209,8 @@ export async function writeComparison(scanDirs: string[], opts: CompareOptions):
   const anyNear = entries.some((e) => total(e.near) > 0);
   if (anyNear) charts['compare-near-roles'] = compareRolesChart(entries.map((e) => e.name), entries.map((e) => e.near), 'Near-misses by token role');
   charts['compare-emergence'] = compareEmergenceChart(entries);
-  const norms = normsSection(entries, charts);
+  const norms = normsSection(entries, charts, depths.size > 1);
+  const sinks = sinkSection(entries, charts, depths.size > 1);
   const links = (opts.links ?? true)
     ? entries.filter((e) => existsSync(join(e.dir, 'report.html'))).map((e) => `<li><a href="${esc(relative(outDir, join(e.dir, 'report.html')).split('\\').join('/'))}">${esc(e.name)}</a></li>`)
     : [];
@@ -204,6 +237,7 @@ export async function writeComparison(scanDirs: string[], opts: CompareOptions):
     '<h3>Massive dims</h3>',
     dimsTable(entries),
     norms,
+    sinks,
     links.length > 0 ? `<h2 id="reports">Single-scan reports</h2><ul>${links.join('')}</ul>` : '',
     notes.length > 0 ? `<h3>Notes</h3><ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '',
     footer(entries[0].scan, opts.now ?? new Date()),

@@ -16,6 +16,10 @@ import {
 import { featureTokenSvg, positionHeatmapSvg } from './svg.js';
 import { thumbnails, type Thumbnail } from './thumbs.js';
 import { readView, type FeatureTokenView } from './views.js';
+import type { ReportPart } from './parts.js';
+import { normsPart } from './sections-norms.js';
+import { attentionPart } from './sections-attention.js';
+import { findIntervention, intervenePart } from './sections-intervene.js';
 import type { Db } from '../store/db.js';
 
 export const REPORT_FILE = 'report.html';
@@ -33,6 +37,8 @@ export interface ReportOptions {
   now?: Date;
   /** Where the scanned photos are now (default: where the scan recorded them). */
   imagesRoot?: string;
+  /** An intervene.json to show (default: <scanDir>/intervene.json when present). */
+  intervene?: string;
 }
 
 export interface ReportResult {
@@ -129,6 +135,8 @@ export async function writeScanReport(scanDir: string, opts: ReportOptions = {})
     db?.close();
   }
   const view = readView(dir);
+  // The new analyses (norms, attention, interventions) come first: an explicit --intervene that does not fit fails here, before any write.
+  const parts: ReportPart[] = [normsPart(scan), attentionPart(scan), intervenePart(findIntervention(dir, scan, notes, opts.intervene))];
   const charts: Record<string, ChartConfig> = { 'layer-curves': layerCurvesChart(scan) };
   const svgs: Record<string, string> = {};
   if (view) {
@@ -138,6 +146,13 @@ export async function writeScanReport(scanDir: string, opts: ReportOptions = {})
   if (where.kind && where.grid.flat().some((n) => n > 0)) {
     svgs['patch-positions'] = positionHeatmapSvg(where.grid, scan, where.kind === 'massive' ? 'massive activation' : 'near-miss');
   }
+  for (const p of parts) {
+    Object.assign(charts, p.charts);
+    Object.assign(svgs, p.svgs);
+    notes.push(...(p.notes ?? []));
+  }
+  const variants = Object.assign({}, ...parts.map((p) => p.variants ?? {}));
+  const figureCharts = Object.assign({ ...charts }, ...parts.map((p) => p.figureCharts ?? {}));
   const body = [
     `<h1>Massive activations in ${esc(scan.model.name)}</h1>`,
     `<p class="lede">A massivit scan report: where a Vision Transformer's residual stream holds a few activations orders of magnitude larger than the rest (Sun et al. 2024).</p>`,
@@ -164,15 +179,16 @@ export async function writeScanReport(scanDir: string, opts: ReportOptions = {})
     '<p>Cells that reach the near-miss band but not the criterion: what a slightly looser threshold would call massive.</p>',
     groupTable('near-table', scan.nearMisses, 'No near-misses.'),
     whereSection(scan, where, svgs['patch-positions']),
+    ...parts.map((p) => p.html),
     notes.length > 0 ? `<h3>Notes</h3><ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '',
     footer(scan, opts.now ?? new Date()),
   ].join('\n');
   const html = resolve(opts.html ?? join(dir, REPORT_FILE));
   mkdirSync(dirname(html), { recursive: true });
-  writeFileSync(html, renderPage({ title: `massivit: ${scan.model.name}`, body, data: { charts } }));
+  writeFileSync(html, renderPage({ title: `massivit: ${scan.model.name}`, body, data: { charts, variants } }));
   const result: ReportResult = { html, notes };
   if (opts.figures !== false) {
-    result.figures = await writeFigures(resolve(opts.figures ?? join(dir, FIGURES_DIR)), charts, svgs, opts.loadCanvas);
+    result.figures = await writeFigures(resolve(opts.figures ?? join(dir, FIGURES_DIR)), figureCharts, svgs, opts.loadCanvas);
   }
   return result;
 }

@@ -39,6 +39,7 @@ table.sortable th[aria-sort="descending"]::after { content: " \\25BC"; font-size
 .thumbs figure { margin: 0; }
 .thumbs img { width: 100%; height: auto; display: block; border: 1px solid var(--line); image-rendering: auto; }
 .thumbs figcaption { word-break: break-all; }
+.switch select { font: inherit; padding: 2px 6px; margin-left: 6px; }
 .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; }
 .headline { font-size: 16px; background: var(--soft); border-left: 4px solid var(--accent); padding: 8px 12px; margin: 10px 0; }
 details { margin: 6px 0 12px; }

@@ -26,6 +26,9 @@ function options(threads: number, providers: string[]): ort.InferenceSession.Ses
     ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // Idle intra-op threads sleep instead of spinning: between forward passes the cores belong to the decode
+    // workers (sharp) and the analysis, which spinning threads would slow down (BENCHMARKS.md).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
     // A failed CUDA attempt would otherwise print ORT's own error; our notice says what happened.
     logSeverityLevel: providers.includes('cuda') ? 4 : 3,
   };

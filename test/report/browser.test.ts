@@ -7,7 +7,8 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeComparison } from '../../src/report/index.js';
+import { intervene } from '../../src/intervene.js';
+import { writeComparison, writeScanReport } from '../../src/report/index.js';
 import { tempDir } from '../helpers/env.js';
 import { ARTIFACTS, openBrowser, type Browser, type PageVisit } from './browser.js';
 import { HOSTILE_BROKEN, HOSTILE_IMAGE, hostileImages, scanWith, someImages, SYNTHETIC, SYNTHETIC_REG } from './scans.js';
@@ -39,7 +40,10 @@ describe('reports in headless Chromium', () => {
   beforeAll(async () => {
     const images = someImages(join(work, 'images'));
     plainDir = (await scanWith(SYNTHETIC, images, join(work, 'plain'))).outDir;
-    regDir = (await scanWith(SYNTHETIC_REG, images, join(work, 'reg'))).outDir;
+    // With --attention and an intervention in its folder: the report shows all of norms, sinks and interventions.
+    regDir = (await scanWith(SYNTHETIC_REG, images, join(work, 'reg'), { attention: true })).outDir;
+    await intervene({ model: SYNTHETIC_REG, images, scan: regDir, out: regDir, device: 'cpu', threads: 1 });
+    await writeScanReport(regDir, { figures: false });
   });
 
   it('single-scan report: draws its charts, makes no request, logs no error', async () => {
@@ -48,6 +52,43 @@ describe('reports in headless Chromium', () => {
     expectClean(visit, html, ['layer-curves', 'feature-token-bars']);
     const thumbs = await visit.page.evaluate(() => [...document.querySelectorAll('.thumbs img')].map((i) => (i as HTMLImageElement).naturalWidth));
     expect(thumbs).toEqual([256, 256, 256]);
+    const text = await visit.page.evaluate(() => document.body.innerText);
+    expect(text).toContain('This scan was run without --attention. Run massivit scan --attention');
+    expect(text).toContain('No intervention results next to this scan.');
+  });
+
+  it('norms, attention sinks and interventions: drawn, the layer selector redraws the histogram, no request, no error', async () => {
+    const html = join(regDir, 'report.html');
+    const visit = await browser.visit(html, join(ARTIFACTS, 'report-single-analyses.png'));
+    expectClean(visit, html, ['layer-curves', 'feature-token-bars', 'norm-histogram', 'norm-shares', 'norm-border', 'sink-layers']);
+    const svgTitles = await visit.page.$$eval('#attention ~ figure.svg svg, #norms ~ figure.svg svg', (svgs) => svgs.map((s) => s.querySelector('text')?.textContent));
+    expect(svgTitles).toEqual(expect.arrayContaining([
+      'synthetic-dinov2-reg: attention to the sink tokens per block and head',
+      'synthetic-dinov2-reg: CLS attention to each patch, block 5',
+    ]));
+    expect(await visit.page.$$eval('#intervene-table tbody tr', (rows) => rows.map((r) => r.children[0].textContent))).toEqual([
+      'zero: set the cells to 0', 'mean: set the cells to their dataset mean', 'control: zero as many random ordinary cells',
+    ]);
+    const histogram = () =>
+      visit.page.evaluate(() => {
+        const canvas = document.getElementById('norm-histogram') as HTMLCanvasElement;
+        const chart = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { options: { plugins: { title: { text: string } } } } } }).Chart.getChart(canvas);
+        // Read a copy: a second getImageData on the chart's own canvas makes Chromium warn about readbacks.
+        const copy = document.createElement('canvas');
+        [copy.width, copy.height] = [canvas.width, canvas.height];
+        const ctx = copy.getContext('2d', { willReadFrequently: true })!;
+        ctx.drawImage(canvas, 0, 0);
+        const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
+        let drawn = 0;
+        for (let k = 3; k < data.length; k += 4) if (data[k] !== 0) drawn++;
+        return { title: chart.options.plugins.title.text, drawn };
+      });
+    expect((await histogram()).title).toBe('synthetic-dinov2-reg: token L2 norms at layer 3');
+    await visit.page.selectOption('select[data-chart-switch="norm-histogram"]', '0');
+    const after = await histogram();
+    expect(after.title).toBe('synthetic-dinov2-reg: token L2 norms at layer 0');
+    expect(after.drawn).toBeGreaterThan(5000);
+    expect([visit.consoleErrors, visit.pageErrors]).toEqual([[], []]);
   });
 
   it('sorts a table when its header is clicked', async () => {
@@ -65,7 +106,7 @@ describe('reports in headless Chromium', () => {
   it('comparison report: draws its charts, makes no request, logs no error', async () => {
     const { html } = await writeComparison([plainDir, regDir], { out: join(work, 'compare'), figures: false });
     const visit = await browser.visit(html, join(ARTIFACTS, 'report-compare.png'));
-    expectClean(visit, html, ['compare-layer-curves', 'compare-roles', 'compare-emergence']);
+    expectClean(visit, html, ['compare-layer-curves', 'compare-roles', 'compare-emergence', 'compare-norms', 'compare-high-norm', 'compare-sinks']);
   });
 });
 

@@ -114,7 +114,7 @@ describe('massivit report <out>', () => {
     });
     expect(existsSync(result.html)).toBe(true);
     expect(result.figures?.skipped).toMatch(/^chartjs-node-canvas could not be loaded \(.*massivit-no-such-package.*\); install .*npm install canvas chartjs-node-canvas/);
-    expect(result.figures?.written.map((p) => p.split('/').pop()).sort()).toEqual(['feature-token-heatmap.png', 'patch-positions.png']);
+    expect(result.figures?.written.map((p) => p.split('/').pop()).sort()).toEqual(['feature-token-heatmap.png', 'norm-grid.png', 'patch-positions.png']);
   });
 
   it('re-records the feature × token view for a chosen layer and image with the scan\'s model', () => {

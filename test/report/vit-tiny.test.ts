@@ -22,7 +22,7 @@ describe.skipIf(!model)('report for the real ViT-Ti', () => {
 
   beforeAll(async () => {
     work = tempDir('report-vit');
-    vit = await scanWith(model!, IMAGES, join(work, 'vit'), { threads: 2 });
+    vit = await scanWith(model!, IMAGES, join(work, 'vit'), { threads: 2, attention: true });
     browser = await openBrowser();
   });
   afterAll(async () => browser?.close());
@@ -57,6 +57,21 @@ describe.skipIf(!model)('report for the real ViT-Ti', () => {
     expect(html.match(/<img src="data:image\/jpeg;base64,/g)).toHaveLength(6);
   });
 
+  it('shows the corner patches as high-norm tokens and as attention sinks far above the uniform baseline', () => {
+    const corners = [1, 14, 183, 196];
+    const a = vit.summary.attention!;
+    for (const [token] of a.sinkTokens) expect(corners).toContain(token);
+    const top = a.blocks.reduce((x, y) => (y.sinkShare > x.sinkShare ? y : x));
+    expect(top.block).toBeGreaterThanOrEqual(8); // sinks appear with the massive activations, not before
+    expect(top.sinkShare / top.baseline).toBeGreaterThan(10);
+    const grid = vit.summary.norms!.layers.find((l) => l.layer === 8)!.fixed.grid!;
+    const hot = grid.flatMap((row, r) => row.map((v, c) => [r, c, v])).filter(([, , v]) => v > 0);
+    for (const [r, c] of hot) expect([0, 13]).toEqual(expect.arrayContaining([r, c]));
+    const html = read(join(vit.outDir, 'report.html'));
+    expect(html).toContain(`Block ${top.block} gives the sink tokens the most attention`);
+    expect(html).toContain('<option value="8" selected>layer 8 (the first layer with massive activations)</option>');
+  });
+
   it('opens clean in Chromium', async () => {
     const html = join(vit.outDir, 'report.html');
     const visit = await browser.visit(html, join(ARTIFACTS, 'report-vit-tiny.png'));
@@ -64,6 +79,7 @@ describe.skipIf(!model)('report for the real ViT-Ti', () => {
     expect(visit.requests).toEqual([pathToFileURL(html).href]);
     expect(visit.canvasPixels['layer-curves']).toBeGreaterThan(5000);
     expect(visit.canvasPixels['feature-token-bars']).toBeGreaterThan(5000);
+    for (const id of ['norm-histogram', 'norm-shares', 'norm-border', 'sink-layers']) expect(visit.canvasPixels[id], id).toBeGreaterThan(5000);
   });
 
   it('compares with a model of different depth on normalised depth, clean in Chromium', async () => {

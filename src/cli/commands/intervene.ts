@@ -3,6 +3,8 @@ import { intervene, INTERVENTION_MODES, parseCells, type InterveneJson, type Int
 import { resolveModel } from '../../model/registry.js';
 import { DEVICES, type Device } from '../../run/session.js';
 import { intFlag } from '../options.js';
+import { errorMessage } from '../../errors.js';
+import { describeFigures, writeScanReport } from '../../report/index.js';
 
 interface InterveneFlags {
   model: string;
@@ -18,6 +20,7 @@ interface InterveneFlags {
   threads: number;
   limit?: number;
   json?: boolean;
+  report: boolean;
 }
 
 function atFlag(value: string): number | 'auto' {
@@ -49,6 +52,7 @@ export function interveneCommand(): Command {
     .option('--threads <n>', 'ONNX Runtime intra-op threads (0 = all cores)', intFlag(0), 0)
     .option('--limit <n>', 'use at most n images', intFlag(1))
     .option('--json', 'print intervene.json to stdout instead of the table')
+    .option('--no-report', "do not re-render the scan's report.html with the intervention section")
     .action(async (flags: InterveneFlags) => {
       const { report, path } = await intervene({
         model: resolveModel(flags.model),
@@ -67,6 +71,7 @@ export function interveneCommand(): Command {
       });
       process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : describeIntervention(report));
       process.stderr.write(`massivit: wrote ${path}\n`);
+      if (flags.report && report.cells.scan) await renderScanReport(report.cells.scan, path);
     });
 }
 
@@ -88,4 +93,19 @@ export function describeIntervention(r: InterveneJson): string {
   }
   if (r.knn) lines.push('', `kNN (k=${r.knn.k}, leave-one-out, ${r.classes!.length} classes) before: ${r.knn.baseline.toFixed(3)}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Re-renders the report of the scan the cells came from with the intervention section. It lasts through a
+ * later `massivit report <scanDir>` only when intervene.json sits in the scan folder (--out <scanDir>);
+ * otherwise that needs --intervene <file>. A failure here is a warning: intervene.json is already written.
+ */
+async function renderScanReport(scanDir: string, interveneJson: string): Promise<void> {
+  try {
+    const r = await writeScanReport(scanDir, { intervene: interveneJson });
+    process.stderr.write(`massivit: report with the intervention → ${r.html}\n`);
+    if (r.figures?.skipped) process.stderr.write(`massivit: ${describeFigures(r.figures)}\n`);
+  } catch (err) {
+    process.stderr.write(`massivit: warning: report not re-rendered: ${errorMessage(err).split('\n')[0]} (retry with \`massivit report ${scanDir} --intervene ${interveneJson}\`)\n`);
+  }
 }

@@ -10,6 +10,7 @@ interface ReportFlags {
   layer?: number;
   image?: string;
   images?: string;
+  intervene?: string;
 }
 
 export function reportCommand(): Command {
@@ -23,6 +24,7 @@ export function reportCommand(): Command {
     .option('--layer <n>', 'feature × token view: this layer (0 = embeddings) instead of the emergence layer', intFlag(0))
     .option('--image <path>', 'feature × token view: this image (relative to the scanned folder)')
     .option('--images <dir>', 'where the scanned images are now, if they moved (thumbnails, --image)')
+    .option('--intervene <file>', 'show this intervene.json (default: <scanDir>/intervene.json when present)')
     .action(async (scanDir: string, flags: ReportFlags) => {
       if ((flags.layer !== undefined || flags.image !== undefined) && !flags.model) {
         throw invalidOption('--model', 'the model of the scan (needed to choose --layer or --image)', flags.model);
@@ -31,7 +33,7 @@ export function reportCommand(): Command {
         const view = await recaptureView(scanDir, { model: flags.model, layer: flags.layer, image: flags.image, images: flags.images });
         if (view) process.stderr.write(`Feature × token view → ${view}\n`);
       }
-      const result = await writeScanReport(scanDir, { html: flags.html, figures: flags.figures === true ? undefined : flags.figures, imagesRoot: flags.images });
+      const result = await writeScanReport(scanDir, { html: flags.html, figures: flags.figures === true ? undefined : flags.figures, imagesRoot: flags.images, intervene: flags.intervene });
       for (const note of result.notes) process.stderr.write(`massivit: report: ${note}\n`);
       process.stderr.write(`Report → ${result.html}\n`);
       if (result.figures) process.stderr.write(`${describeFigures(result.figures)}\n`);

@@ -27,6 +27,7 @@ export interface ScanFlags {
   maxPixels: number;
   json?: boolean;
   norms: boolean;
+  report: boolean;
   attention?: boolean;
   normThreshold: number;
   family?: Family;
@@ -54,6 +55,7 @@ export function scanCommand(): Command {
     .option('--shard <i/N>', 'scan shard i of N (0-based); Slurm arrays and k8s Indexed Jobs are detected')
     .option('--max-pixels <n>', 'refuse images with more pixels (decompression bombs)', intFlag(1), 100_000_000)
     .option('--json', 'print scan.json to stdout')
+    .option('--no-report', 'skip report.html and figures/ (`massivit report <out>` writes them later)')
     .option('--no-norms', 'skip the token-norm statistics (scan.json "norms")')
     .option('--norm-threshold <n>', 'high-norm token: L2 norm above this', numberFlag, 150)
     .option('--attention', 'tap attention: sink shares per layer and head, CLS attention maps (scan.json "attention")')
@@ -83,6 +85,7 @@ export function scanCommand(): Command {
           outlierShare: flags.outlierShare,
         },
         norms: flags.norms,
+        report: flags.report,
         attention: flags.attention,
         normThreshold: flags.normThreshold,
         onProgress: bar,

@@ -1,0 +1,109 @@
+/**
+ * The decode stage of the scan pipeline: read a file, hash its bytes (the store's content key), skip it
+ * when that content is already analysed, else decode + preprocess it into the model's input tensor.
+ *
+ * Why a worker thread: ONNX Runtime's node binding runs a forward pass synchronously on the calling
+ * thread. If decoding were chained on that thread too, each file's next step (hash → sharp → float
+ * conversion) would wait for the forward pass to end, and the model would then wait for decodes. In a
+ * worker the decode chain keeps moving while the model runs; sharp's work goes to the libuv pool as before.
+ * Where the compiled worker script is absent (tests running the TypeScript sources), the same code runs
+ * on the calling thread.
+ */
+import Database from 'better-sqlite3';
+import { webcrypto } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { describeImageError } from '../images/decode-error.js';
+import { preprocessImage } from '../images/preprocess.js';
+import { entryPath, type ImageEntry } from '../images/walk.js';
+import type { PreprocessSpec } from '../model/preprocessor.js';
+
+export interface DecodeOptions {
+  preprocess: PreprocessSpec;
+  maxPixels: number;
+  /** A scan store: contents already in its `images` table are reported `known`, not decoded. */
+  store?: string;
+  /** Hash the bytes (default true; the benchmark's bare-inference contender turns it off). */
+  hash?: boolean;
+}
+
+export interface Decoded {
+  /** SHA-256 of the file's bytes (hex); null when the file could not be read. */
+  hash: string | null;
+  known?: boolean;
+  /** float32 [3, H, W] */
+  pixels?: Float32Array;
+  width?: number;
+  height?: number;
+  error?: string;
+}
+
+/** One file through the stage; never throws (a failure is a per-file error). */
+export async function decodeFile(entry: ImageEntry, o: DecodeOptions, known: (hash: string) => boolean): Promise<Decoded> {
+  let hash: string | null = null;
+  try {
+    const bytes = await readFile(entryPath(entry));
+    if (o.hash !== false) {
+      hash = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
+      if (known(hash)) return { hash, known: true };
+    }
+    if (bytes.length === 0) return { hash, error: 'empty file (0 bytes)' };
+    const img = await preprocessImage(bytes, o.preprocess, { maxPixels: o.maxPixels });
+    return { hash, pixels: img.pixels, width: img.width, height: img.height };
+  } catch (err) {
+    return { hash, error: describeImageError(err) };
+  }
+}
+
+/** Read-only look-up of analysed contents (WAL: sees every batch the scan has committed). */
+export function knownContents(store: string | undefined): { known: (hash: string) => boolean; close(): void } {
+  if (!store || !existsSync(store)) return { known: () => false, close: () => {} };
+  const db = new Database(store, { readonly: true, fileMustExist: true });
+  const stmt = db.prepare('SELECT 1 FROM images WHERE hash = ?');
+  return { known: (hash) => stmt.get(hash) !== undefined, close: () => db.close() };
+}
+
+const WORKER = fileURLToPath(new URL('./decode-worker.js', import.meta.url));
+
+export interface Decoder {
+  decode(entry: ImageEntry): Promise<Decoded>;
+  close(): Promise<void>;
+}
+
+/** The decode stage in a worker thread (or in this thread when the compiled worker is not there). */
+export function openDecoder(o: DecodeOptions): Decoder {
+  if (!existsSync(WORKER)) {
+    const lookup = knownContents(o.store);
+    return { decode: (entry) => decodeFile(entry, o, lookup.known), close: async () => lookup.close() };
+  }
+  const worker = new Worker(WORKER, { workerData: o });
+  const waiting = new Map<number, (d: Decoded) => void>();
+  let next = 0;
+  let failure: Error | undefined;
+  worker.on('message', ({ id, decoded }: { id: number; decoded: Decoded }) => {
+    waiting.get(id)?.(decoded);
+    waiting.delete(id);
+    if (waiting.size === 0) worker.unref();
+  });
+  worker.on('error', (err) => {
+    failure = err;
+    for (const resolve of waiting.values()) resolve({ hash: null, error: `decoder failed: ${err.message}` });
+    waiting.clear();
+  });
+  worker.unref(); // keeps the process alive only while a decode is pending
+  return {
+    decode: (entry) =>
+      new Promise((resolve) => {
+        if (failure) return resolve({ hash: null, error: `decoder failed: ${failure.message}` });
+        const id = next++;
+        if (waiting.size === 0) worker.ref();
+        waiting.set(id, resolve);
+        worker.postMessage({ id, entry });
+      }),
+    close: async () => {
+      await worker.terminate();
+    },
+  };
+}
