@@ -5,8 +5,9 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from './analyze/criteria.js';
-import { observeKernel, type LayerObservation } from './analyze/observe.js';
-import { LayerStatsKernel } from './analyze/layer-stats-wasm.js';
+import { toObservation, type LayerObservation, type Outputs } from './analyze/observe.js';
+import { openAnalyser } from './analyze/analyser.js';
+import type { LayerStats } from './analyze/layer-stats.js';
 import { layerHook } from './hooks.js';
 import { resolveAnalysis, saveAnalysis, type AnalysisOptions } from './analyze/extras.js';
 import { observeAttention, sinkTokens } from './analyze/attention.js';
@@ -21,7 +22,7 @@ import type { ScanJson } from './report/scan-json.js';
 import { reportAfterScan } from './report/index.js';
 import { mapOrdered } from './run/pipeline.js';
 import type { Device } from './run/session.js';
-import { kernelOutputs, openTapped, type TappedModel } from './run/tapped.js';
+import { openTapped, type TappedModel } from './run/tapped.js';
 import { openDecoder } from './run/decode.js';
 import { getMeta, makeWriter, openStore, pruneFiles, pruneOrphans, setMeta, type Db, type ImageFailure, type ImageResult, type KnownFile } from './store/db.js';
 import type { TapPlan } from './tap/plan.js';
@@ -175,29 +176,42 @@ async function runScan(
   onProgress?: (p: ScanProgress) => void,
 ): Promise<void> {
   const { spec, plan } = tapped;
-  const layers = plan.full.map((_, i) => i);
-  const kernel = new LayerStatsKernel({ layers: layers.length, batch, tokens: spec.tokens.sequenceLength, dims: spec.arch.hiddenSize, topK: plan.topK });
-  const into = kernelOutputs(kernel, plan.full);
+  const layers = plan.full.map((_, i) => i); // plan.full[i] is layerHook(i)
+  // The SIMD kernel analyses batch i in a worker while the session runs batch i + 1 (analyze/analyser.ts).
+  const analyser = openAnalyser({ layers: layers.length, batch, tokens: spec.tokens.sequenceLength, dims: spec.arch.hiddenSize, topK: plan.topK }, criteria);
   const write = makeWriter(db);
   write([], walkErrors.map((e) => ({ path: e.rel, hash: null, reason: e.reason })), []);
   const progress: ScanProgress = { done: 0, total: entries.length, failed: walkErrors.length, reused: 0 };
   let pending: Prepared[] = [];
   let failures: ImageFailure[] = [];
   let reused: KnownFile[] = [];
+  let written: Promise<void> = Promise.resolve();
   const flush = async () => {
-    let results: ImageResult[] = [];
-    if (pending.length > 0) {
-      const out = await tapped.run(pending.map((p) => p.pixels!), into(pending.length));
-      const obs: LayerObservation[][] = observeKernel(kernel, pending.length, layers, spec.tokens, criteria);
-      results = pending.map((p, i) => ({ path: p.entry.rel, hash: p.hash!, width: p.width!, height: p.height!, layers: obs[i] }));
-      if (plan.attention) for (const [i, r] of results.entries()) r.attention = observeAttention(out, i, spec.hooks.numBlocks, spec.tokens, sinkTokens(r.layers));
-    }
-    write(results, failures, reused);
-    progress.done += pending.length + failures.length + reused.length;
+    const items = pending;
+    const failed = failures;
+    const known = reused;
     pending = [];
     failures = [];
     reused = [];
-    onProgress?.({ ...progress });
+    let out: Outputs | undefined;
+    let analysed: Promise<LayerStats[][]> | undefined;
+    if (items.length > 0) {
+      out = await tapped.run(items.map((p) => p.pixels!));
+      analysed = analyser.analyse(plan.full.map((hook) => out![hook].data as Float32Array), items.length);
+    }
+    await written; // batches are stored in order, one transaction each
+    written = (async () => {
+      const stats = analysed ? await analysed : [];
+      const results: ImageResult[] = items.map((p, i) => ({
+        path: p.entry.rel, hash: p.hash!, width: p.width!, height: p.height!,
+        layers: stats[i].map((s, slot): LayerObservation => toObservation(layers[slot], s, spec.tokens, criteria)),
+      }));
+      if (plan.attention) for (const [i, r] of results.entries()) r.attention = observeAttention(out!, i, spec.hooks.numBlocks, spec.tokens, sinkTokens(r.layers));
+      write(results, failed, known);
+      progress.done += items.length + failed.length + known.length;
+      onProgress?.({ ...progress });
+    })();
+    written.catch(() => {}); // awaited by the next flush; this only keeps Node from calling it unhandled meanwhile
   };
   const ahead = Math.max(4, batch * 2);
   // Files are read, hashed (contents already in the store are skipped) and decoded in a worker thread.
@@ -215,8 +229,10 @@ async function runScan(
       if (pending.length >= batch || failures.length + reused.length >= 64) await flush();
     }
     await flush();
+    await written;
   } finally {
     await decoder.close();
+    await analyser.close();
   }
 }
 

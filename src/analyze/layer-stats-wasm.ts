@@ -7,8 +7,7 @@
  *
  * The kernel owns one linear memory, sized once for a batch (never grown afterwards, so views stay valid):
  * a slot per tapped layer holding that layer's hidden states for the whole batch [batch, tokens, dims].
- * The session writes its outputs straight into these slots (pre-allocated output tensors), so the hidden
- * states are not copied again on their way to the analysis.
+ * The scan runs it in a worker thread (analyze/analyser.ts).
  */
 import { LAYER_STATS_WASM } from './layer-stats.wasm.js';
 import type { LayerStats, StatsCriteria } from './layer-stats.js';

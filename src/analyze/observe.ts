@@ -1,14 +1,13 @@
 /**
- * Turn one batch's session outputs into per-image, per-layer observations: from the raw hidden states via
- * the WebAssembly kernel (the scan's path, see layer-stats-wasm.ts), or from the in-graph statistics of
- * tap/reduce.ts. Everything here is per image, so results merge exactly across shards.
+ * Per-image, per-layer observations from layer statistics: those of the WebAssembly kernel (the scan's
+ * path, analyze/analyser.ts) or the in-graph reductions of tap/reduce.ts (observeBatch). Everything here
+ * is per image, so results merge exactly across shards.
  */
 import type { Tensor } from 'onnxruntime-node';
 import { layerHook } from '../hooks.js';
 import type { TokenLayout } from '../model/layout.js';
 import { classifyCell, type CellKind, type ScanCriteria } from './criteria.js';
 import type { LayerStats } from './layer-stats.js';
-import type { LayerStatsKernel } from './layer-stats-wasm.js';
 
 export interface Cell {
   rank: number;
@@ -72,14 +71,6 @@ function graphStats(out: Outputs, item: number, layer: number): LayerStats {
 
 function observeLayer(out: Outputs, item: number, layer: number, layout: TokenLayout, c: ScanCriteria): LayerObservation {
   return toObservation(layer, graphStats(out, item, layer), layout, c);
-}
-
-/**
- * Observations for every image of a batch whose raw hidden states sit in the kernel's slots (slot i holds
- * layer `layers[i]`): result[item][i] is layer `layers[i]`. This is the scan's path (see layer-stats-wasm.ts).
- */
-export function observeKernel(kernel: LayerStatsKernel, batchSize: number, layers: number[], layout: TokenLayout, c: ScanCriteria): LayerObservation[][] {
-  return Array.from({ length: batchSize }, (_, item) => layers.map((layer, slot) => toObservation(layer, kernel.stats(slot, item, c), layout, c)));
 }
 
 /** Observations for every image of a batch from in-graph statistics (tap/reduce.ts): result[item][i] is layer `layers[i]`. */

@@ -79,30 +79,34 @@ export function openDecoder(o: DecodeOptions): Decoder {
     return { decode: (entry) => decodeFile(entry, o, lookup.known), close: async () => lookup.close() };
   }
   const worker = new Worker(WORKER, { workerData: o });
-  const waiting = new Map<number, (d: Decoded) => void>();
+  const waiting = new Map<number, { resolve: (d: Decoded) => void; reject: (e: Error) => void }>();
   let next = 0;
   let failure: Error | undefined;
+  // A dead decoder fails the scan (which then resumes from its store), rather than marking files as broken.
+  const fail = (err: Error) => {
+    failure ??= new Error(`the decode worker stopped: ${err.message}`);
+    for (const w of waiting.values()) w.reject(failure);
+    waiting.clear();
+  };
   worker.on('message', ({ id, decoded }: { id: number; decoded: Decoded }) => {
-    waiting.get(id)?.(decoded);
+    waiting.get(id)?.resolve(decoded);
     waiting.delete(id);
     if (waiting.size === 0) worker.unref();
   });
-  worker.on('error', (err) => {
-    failure = err;
-    for (const resolve of waiting.values()) resolve({ hash: null, error: `decoder failed: ${err.message}` });
-    waiting.clear();
-  });
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
   worker.unref(); // keeps the process alive only while a decode is pending
   return {
     decode: (entry) =>
-      new Promise((resolve) => {
-        if (failure) return resolve({ hash: null, error: `decoder failed: ${failure.message}` });
+      new Promise((resolve, reject) => {
+        if (failure) return reject(failure);
         const id = next++;
         if (waiting.size === 0) worker.ref();
-        waiting.set(id, resolve);
+        waiting.set(id, { resolve, reject });
         worker.postMessage({ id, entry });
       }),
     close: async () => {
+      worker.removeAllListeners('exit');
       await worker.terminate();
     },
   };

@@ -9,7 +9,11 @@ export async function* mapOrdered<T, R>(items: Iterable<T>, ahead: number, fn: (
     while (!done && pending.length < ahead) {
       const next = it.next();
       if (next.done) done = true;
-      else pending.push(fn(next.value));
+      else {
+        const p = fn(next.value);
+        p.catch(() => {}); // a failure surfaces when its turn comes (or not at all if the consumer stopped)
+        pending.push(p);
+      }
     }
   };
   fill();

@@ -9,18 +9,13 @@ import type { ModelSpec } from '../model/load.js';
 import { applyTap, type TapPlan } from '../tap/plan.js';
 import { createSession, ort, type OpenSession, type RunOptions } from './session.js';
 import type { Outputs } from '../analyze/observe.js';
-import type { LayerStatsKernel } from '../analyze/layer-stats-wasm.js';
 
 export interface TappedModel {
   spec: ModelSpec;
   plan: TapPlan;
   open: OpenSession;
   outputs: string[];
-  /**
-   * One forward pass. `into` pre-allocates some outputs (name → tensor of the batch's shape): the session
-   * writes those straight into the given memory (the scan's analysis kernel), the rest it allocates.
-   */
-  run(pixels: Float32Array[], into?: Record<string, ort.Tensor>): Promise<Outputs>;
+  run(pixels: Float32Array[]): Promise<Outputs>;
   close(): Promise<void>;
 }
 
@@ -30,23 +25,6 @@ export function packBatch(images: Float32Array[], height: number, width: number)
   const data = new Float32Array(images.length * per);
   images.forEach((img, i) => data.set(img, i * per));
   return new ort.Tensor('float32', data, [images.length, 3, height, width]);
-}
-
-/**
- * Pre-allocated outputs for the hooks exposed whole (`full`, slot i = full[i]) in the kernel's memory, per
- * batch size: the session writes the hidden states where the SIMD kernel reads them, with no copy between.
- */
-export function kernelOutputs(kernel: LayerStatsKernel, full: string[]): (size: number) => Record<string, ort.Tensor> {
-  const bySize = new Map<number, Record<string, ort.Tensor>>();
-  const { tokens, dims } = kernel.shape;
-  return (size) => {
-    let into = bySize.get(size);
-    if (!into) {
-      into = Object.fromEntries(full.map((hook, slot) => [hook, new ort.Tensor('float32', kernel.slot(slot, size), [size, tokens, dims])]));
-      bySize.set(size, into);
-    }
-    return into;
-  };
 }
 
 export async function openTapped(spec: ModelSpec, plan: TapPlan, runOpts: RunOptions): Promise<TappedModel> {
@@ -59,10 +37,8 @@ export async function openTapped(spec: ModelSpec, plan: TapPlan, runOpts: RunOpt
     throw badModel(`ONNX Runtime cannot load ${spec.onnxPath}: ${errorMessage(err)}`);
   }
   const { height, width } = spec.preprocess;
-  const run = async (pixels: Float32Array[], into?: Record<string, ort.Tensor>): Promise<Outputs> => {
-    const fetches = into ? Object.fromEntries(outputs.map((name) => [name, into[name] ?? null])) : outputs;
-    return (await open.session.run({ [spec.inputName]: packBatch(pixels, height, width) }, fetches)) as Outputs;
-  };
+  const run = async (pixels: Float32Array[]): Promise<Outputs> =>
+    (await open.session.run({ [spec.inputName]: packBatch(pixels, height, width) }, outputs)) as Outputs;
   const tapped: TappedModel = { spec, plan, open, outputs, run, close: () => open.session.release() };
   await probe(tapped);
   return tapped;

@@ -38,7 +38,7 @@ describe('scan --shard i/N on three processes + massivit merge', () => {
   let images: string;
   let work: string;
   let total: number;
-  const scanArgs = (out: string) => ['scan', '--model', model, '--images', images, '--out', out, '--device', 'cpu', '--threads', '1', '--batch', '4'];
+  const scanArgs = (out: string) => ['scan', '--model', model, '--images', images, '--out', out, '--device', 'cpu', '--threads', '1', '--batch', '4', '--no-report'];
 
   beforeAll(async () => {
     work = tempDir('shard-merge');
