@@ -7,7 +7,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { badModel, errorMessage } from '../errors.js';
 import { findHooks, type HookTable } from '../tap/plan.js';
-import { decodeModel, type ModelProto } from '../tap/onnx.js';
+import { decodeModel, encodeModel, type ModelProto } from '../tap/onnx.js';
+import { inlineExternalData } from './external-data.js';
 import { parseArchConfig, type ArchConfig, type Family } from './config.js';
 import { tokenLayout, type TokenLayout } from './layout.js';
 import { patchKernel } from './patch.js';
@@ -127,8 +128,9 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
   const configPath = join(dir, 'config.json');
   const hasConfig = existsSync(configPath);
   const arch0 = hasConfig ? parseArchConfig(readJson(configPath)) : undefined;
-  const bytes = new Uint8Array(readFileSync(onnxPath));
-  const model = decode(bytes, onnxPath);
+  const fileBytes = new Uint8Array(readFileSync(onnxPath));
+  const model = decode(fileBytes, onnxPath);
+  const bytes = inlineExternalData(model, onnxPath) ? encodeModel(model) : fileBytes;
   const inputName = imageInput(model);
   let hooks: HookTable;
   try {
