@@ -15,7 +15,6 @@ import { MassivitError, errorMessage, invalidOption } from './errors.js';
 import { DEFAULT_LIMITS } from './images/preprocess.js';
 import { inShard, type Shard } from './images/shard.js';
 import { walkImages, type ImageEntry } from './images/walk.js';
-import { describeImageError } from './images/decode-error.js';
 import { assertOutputFolder, assertOwnStore } from './store/output-guard.js';
 import { loadModel, type ModelSpec } from './model/load.js';
 import type { ScanJson } from './report/scan-json.js';
@@ -23,7 +22,7 @@ import { reportAfterScan } from './report/index.js';
 import { mapOrdered } from './run/pipeline.js';
 import type { Device } from './run/session.js';
 import { openTapped, type TappedModel } from './run/tapped.js';
-import { openDecoder } from './run/decode.js';
+import { openDecoder, type Decoded } from './run/decode.js';
 import { getMeta, makeWriter, openStore, pruneFiles, pruneOrphans, setMeta, type Db, type ImageFailure, type ImageResult, type KnownFile } from './store/db.js';
 import type { TapPlan } from './tap/plan.js';
 import { recordScanFinished, recordScanStart, scanJsonFrom, summaryInputs } from './store/scan-meta.js';
@@ -105,20 +104,8 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   renameSync(tmp, path);
 }
 
-interface Prepared {
-  entry: ImageEntry;
-  hash: string | null;
-  known?: boolean;
-  pixels?: Float32Array;
-  width?: number;
-  height?: number;
-  error?: string;
-}
-
-/** sharp/libvips messages made specific and one line long. */
-export function describeDecodeError(err: unknown): string {
-  return describeImageError(err);
-}
+/** A decoded (or failed, or already known) file, with the walk entry it came from. */
+type Prepared = Decoded & { entry: ImageEntry };
 
 export interface ScanResult {
   summary: ScanJson;
