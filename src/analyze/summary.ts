@@ -59,17 +59,29 @@ export interface DatasetSummary {
   nearMissEmergence: { firstLayer: number | null; lastLayer: number | null };
 }
 
-interface GroupAcc {
+interface GroupAcc extends ImageCounter {
   layer: number;
   dim: number;
   role: TokenRole;
-  files: Set<string>;
   sum: number;
   ratioSum: number;
   n: number;
   minAbs: number;
   maxAbs: number;
-  tokenFiles: Map<number, Set<string>>;
+  tokenImages: Map<number, ImageCounter>;
+}
+
+interface ImageCounter {
+  images: number;
+  lastPath: string;
+}
+
+/** Rows arrive ordered by path, so an image is new to a counter exactly when its path differs from the last. */
+function countImage(c: ImageCounter, path: string): void {
+  if (c.lastPath !== path) {
+    c.images += 1;
+    c.lastPath = path;
+  }
 }
 
 function groupCells(db: Db, kind: CellKind, layout: TokenLayout): ActivationGroup[] {
@@ -86,23 +98,23 @@ function groupCells(db: Db, kind: CellKind, layout: TokenLayout): ActivationGrou
     const key = `${r.layer}/${r.dim}/${role}`;
     let g = groups.get(key);
     if (!g) {
-      g = { layer: r.layer, dim: r.dim, role, files: new Set(), sum: 0, ratioSum: 0, n: 0, minAbs: Infinity, maxAbs: 0, tokenFiles: new Map() };
+      g = { layer: r.layer, dim: r.dim, role, images: 0, lastPath: '', sum: 0, ratioSum: 0, n: 0, minAbs: Infinity, maxAbs: 0, tokenImages: new Map() };
       groups.set(key, g);
     }
     const abs = Math.abs(r.value);
-    g.files.add(r.path);
+    countImage(g, r.path);
     g.sum += r.value;
     g.ratioSum += r.median > 0 ? abs / r.median : 0;
     g.n += 1;
     g.minAbs = Math.min(g.minAbs, abs);
     g.maxAbs = Math.max(g.maxAbs, abs);
-    const tf = g.tokenFiles.get(r.token) ?? new Set<string>();
-    tf.add(r.path);
-    g.tokenFiles.set(r.token, tf);
+    const t = g.tokenImages.get(r.token) ?? { images: 0, lastPath: '' };
+    countImage(t, r.path);
+    g.tokenImages.set(r.token, t);
   }
   return [...groups.values()]
     .map((g) => {
-      const tokens = [...g.tokenFiles].map(([t, s]): [number, number] => [t, s.size]).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      const tokens = [...g.tokenImages].map(([t, c]): [number, number] => [t, c.images]).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
       const token = tokens[0][0];
       const position = patchPosition(layout, token);
       return {
@@ -111,7 +123,7 @@ function groupCells(db: Db, kind: CellKind, layout: TokenLayout): ActivationGrou
         role: g.role,
         token,
         ...(position ? { position } : {}),
-        images: g.files.size,
+        images: g.images,
         meanValue: g.sum / g.n,
         minAbs: g.minAbs,
         maxAbs: g.maxAbs,
