@@ -20,9 +20,13 @@ export interface HookTable {
 }
 
 export interface TapPlan {
-  /** hidden_states indices whose statistics are computed in-graph. */
+  /**
+   * hidden_states indices whose statistics are computed in-graph (tap/reduce.ts). `scan` does not use this:
+   * the in-graph exact median costs ~5 ms per image on ViT-Ti (BENCHMARKS.md), so it exposes the layers
+   * whole and a WebAssembly kernel reduces them. Kept for light probes and as the kernel's cross-check.
+   */
   statsLayers: number[];
-  /** Hooks exposed whole (for reference checks and single-image views). */
+  /** Hooks exposed whole: every layer for `scan`, one for single-image views, all for reference checks. */
   full: HookName[];
   /** Per-block attention summaries. */
   attention: boolean;
