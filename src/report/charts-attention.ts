@@ -3,13 +3,10 @@
  * shares per block against their uniform baselines, and the per-model sink share of a comparison.
  */
 import type { BlockSummary } from '../analyze/attention.js';
-import { MODEL_COLORS, type ChartConfig, type CompareSeries } from './charts.js';
-import { depthAxis, depthX } from './charts-norms.js';
+import { axis, legend, title, type ChartConfig, type CompareSeries } from './charts.js';
+import { depthAxis, depthPairs } from './charts-norms.js';
 import type { ScanJson } from './scan-json.js';
 
-const title = (text: string) => ({ display: true, text, font: { size: 16, weight: 'bold' } });
-const axis = (text: string) => ({ display: true, text, font: { size: 13 } });
-const legend = { position: 'bottom', labels: { boxWidth: 18 } };
 /** Percent, for a log axis: an exact 0 has no place on it, so it becomes a gap. */
 const pct = (share: number | null) => (share === null || !(share > 0) ? null : Number((100 * share).toPrecision(6)));
 /** A log axis from the power of ten below the data to the one above, so at least two ticks are labelled. */
@@ -56,15 +53,9 @@ export function sinkLayersChart(scan: ScanJson): ChartConfig {
 
 /** Per model: sink share (solid) and its uniform baseline (dashed) per block, by layer or normalised depth. */
 export function compareSinkChart(series: CompareSeries[], normalised: boolean): ChartConfig {
-  const datasets: Record<string, unknown>[] = [];
-  series.forEach(({ name, scan }, i) => {
-    const blocks = scan.attention?.blocks ?? [];
-    if (blocks.length === 0) return;
-    const color = MODEL_COLORS[i % MODEL_COLORS.length];
-    const base = { borderColor: color, backgroundColor: color, showLine: true, tension: 0 };
-    const pts = (f: (b: BlockSummary) => number) => blocks.map((b) => ({ x: depthX(scan, b.layer, normalised), y: pct(f(b)) }));
-    datasets.push({ ...base, label: `${name}: sink share`, data: pts((b) => b.sinkShare), borderWidth: 2.5, pointRadius: 3 });
-    datasets.push({ ...base, label: `${name}: uniform baseline`, data: pts((b) => b.baseline), borderWidth: 1.4, pointRadius: 0, borderDash: [7, 5] });
+  const datasets = depthPairs<BlockSummary>(series, normalised, pct, (scan) => {
+    const rows = scan.attention?.blocks ?? [];
+    return rows.length === 0 ? undefined : { rows, solid: ['sink share', (b) => b.sinkShare], dashed: ['uniform baseline', (b) => b.baseline] };
   });
   return {
     type: 'scatter',

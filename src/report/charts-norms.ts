@@ -4,13 +4,10 @@
  * border vs centre shares, and the per-model high-norm share of a comparison. Plain JSON, like charts.ts.
  */
 import type { NormLayer, NormSummary } from '../analyze/norms.js';
-import { MODEL_COLORS, type ChartConfig, type CompareSeries } from './charts.js';
+import { MODEL_COLORS, axis, legend, title, type ChartConfig, type CompareSeries } from './charts.js';
 import { fmt } from './html.js';
 import type { ScanJson } from './scan-json.js';
 
-const title = (text: string) => ({ display: true, text, font: { size: 16, weight: 'bold' } });
-const axis = (text: string) => ({ display: true, text, font: { size: 13 } });
-const legend = { position: 'bottom', labels: { boxWidth: 18 } };
 const pct = (share: number | null) => (share === null ? null : Number((100 * share).toPrecision(6)));
 
 /** The layer a norm chart opens on: where massive activations (else near-misses) emerge, else the last. */
@@ -144,17 +141,40 @@ export function depthAxis(normalised: boolean, what = 'layer (0 = embeddings)'):
     : { type: 'linear', title: axis(what), ticks: { stepSize: 1 } };
 }
 
-/** Per model: share of patch tokens above the fixed (solid) and the automatic (dashed) threshold per layer. */
-export function compareHighNormChart(series: CompareSeries[], normalised: boolean): ChartConfig {
+/** What one model contributes to a comparison chart: a solid and a dashed series over its layers. */
+export interface DepthPair<R extends { layer: number }> {
+  rows: R[];
+  solid: [label: string, value: (r: R) => number];
+  dashed: [label: string, value: (r: R) => number];
+}
+
+/** One solid and one dashed line per model, x = layer or normalised depth (the comparison charts' shape). */
+export function depthPairs<R extends { layer: number }>(
+  series: CompareSeries[],
+  normalised: boolean,
+  toPct: (share: number | null) => number | null,
+  pick: (scan: ScanJson) => DepthPair<R> | undefined,
+): Record<string, unknown>[] {
   const datasets: Record<string, unknown>[] = [];
   series.forEach(({ name, scan }, i) => {
-    const ls: NormLayer[] = scan.norms?.layers ?? [];
-    if (ls.length === 0) return;
+    const pair = pick(scan);
+    if (!pair || pair.rows.length === 0) return;
     const color = MODEL_COLORS[i % MODEL_COLORS.length];
     const base = { borderColor: color, backgroundColor: color, showLine: true, tension: 0 };
-    const pts = (f: (l: NormLayer) => number) => ls.map((l) => ({ x: depthX(scan, l.layer, normalised), y: pct(f(l)) }));
-    datasets.push({ ...base, label: `${name}: above fixed (${fmt(ls[0].fixed.threshold)})`, data: pts((l) => l.fixed.share), borderWidth: 2.5, pointRadius: 3 });
-    datasets.push({ ...base, label: `${name}: above auto (mean + 3 sd)`, data: pts((l) => l.auto.share), borderWidth: 1.8, pointRadius: 0, borderDash: [7, 4] });
+    const pts = (f: (r: R) => number) => pair.rows.map((r) => ({ x: depthX(scan, r.layer, normalised), y: toPct(f(r)) }));
+    datasets.push({ ...base, label: `${name}: ${pair.solid[0]}`, data: pts(pair.solid[1]), borderWidth: 2.5, pointRadius: 3 });
+    datasets.push({ ...base, label: `${name}: ${pair.dashed[0]}`, data: pts(pair.dashed[1]), borderWidth: 1.6, pointRadius: 0, borderDash: [7, 5] });
+  });
+  return datasets;
+}
+
+/** Per model: share of patch tokens above the fixed (solid) and the automatic (dashed) threshold per layer. */
+export function compareHighNormChart(series: CompareSeries[], normalised: boolean): ChartConfig {
+  const datasets = depthPairs<NormLayer>(series, normalised, pct, (scan) => {
+    const rows = scan.norms?.layers ?? [];
+    return rows.length === 0
+      ? undefined
+      : { rows, solid: [`above fixed (${fmt(rows[0].fixed.threshold)})`, (l) => l.fixed.share], dashed: ['above auto (mean + 3 sd)', (l) => l.auto.share] };
   });
   return {
     type: 'scatter',

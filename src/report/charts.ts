@@ -16,14 +16,15 @@ export const MODEL_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0
 export const ROLE_COLORS: Record<TokenRole, string> = { cls: '#d62728', register: '#7b4fc4', patch: '#1f77b4' };
 export const ROLE_LABELS: Record<TokenRole, string> = { cls: 'CLS', register: 'register', patch: 'patch' };
 
-const title = (text: string) => ({ display: true, text, font: { size: 16, weight: 'bold' } });
-const axis = (text: string) => ({ display: true, text, font: { size: 13 } });
+export const title = (text: string) => ({ display: true, text, font: { size: 16, weight: 'bold' } });
+export const axis = (text: string) => ({ display: true, text, font: { size: 13 } });
+export const legend = { position: 'bottom', labels: { boxWidth: 18 } };
 
 function options(heading: string, x: Record<string, unknown>, y: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     animation: false,
     responsive: false,
-    plugins: { title: title(heading), legend: { position: 'bottom', labels: { boxWidth: 18 } } },
+    plugins: { title: title(heading), legend },
     scales: { x, y },
     ...extra,
   };
