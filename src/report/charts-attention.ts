@@ -3,7 +3,7 @@
  * shares per block against their uniform baselines, and the per-model sink share of a comparison.
  */
 import type { BlockSummary } from '../analyze/attention.js';
-import { axis, legend, title, type ChartConfig, type CompareSeries } from './charts.js';
+import { axis, chartOptions, type ChartConfig, type CompareSeries } from './charts.js';
 import { depthAxis, depthPairs } from './charts-norms.js';
 import type { ScanJson } from './scan-json.js';
 
@@ -42,12 +42,7 @@ export function sinkLayersChart(scan: ScanJson): ChartConfig {
   return {
     type: 'line',
     data: { labels: blocks.map((b) => b.block), datasets },
-    options: {
-      animation: false,
-      responsive: false,
-      plugins: { title: title(`${scan.model.name}: attention received per block (mean over heads and queries)`), legend },
-      scales: { x: { title: axis('block (its attention reads the hidden state of the same layer index)') }, y: logPct('% of attention mass (log scale)', ys(datasets)) },
-    },
+    options: chartOptions(`${scan.model.name}: attention received per block (mean over heads and queries)`, { title: axis('block (its attention reads the hidden state of the same layer index)') }, logPct('% of attention mass (log scale)', ys(datasets))),
   };
 }
 
@@ -60,11 +55,6 @@ export function compareSinkChart(series: CompareSeries[], normalised: boolean): 
   return {
     type: 'scatter',
     data: { datasets },
-    options: {
-      animation: false,
-      responsive: false,
-      plugins: { title: title(normalised ? 'Attention to the sink tokens by normalised depth' : 'Attention to the sink tokens by block'), legend },
-      scales: { x: depthAxis(normalised, 'block'), y: logPct('% of attention mass on the sink tokens (log scale)', ys(datasets)) },
-    },
+    options: chartOptions(normalised ? 'Attention to the sink tokens by normalised depth' : 'Attention to the sink tokens by block', depthAxis(normalised, 'block'), logPct('% of attention mass on the sink tokens (log scale)', ys(datasets))),
   };
 }

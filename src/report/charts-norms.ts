@@ -4,7 +4,7 @@
  * border vs centre shares, and the per-model high-norm share of a comparison. Plain JSON, like charts.ts.
  */
 import type { NormLayer, NormSummary } from '../analyze/norms.js';
-import { MODEL_COLORS, axis, legend, title, type ChartConfig, type CompareSeries } from './charts.js';
+import { MODEL_COLORS, axis, chartOptions, type ChartConfig, type CompareSeries } from './charts.js';
 import { fmt } from './html.js';
 import type { ScanJson } from './scan-json.js';
 
@@ -72,15 +72,11 @@ export function normHistogramChart(scan: ScanJson, layer: number): ChartConfig {
         rule(`auto threshold ${fmt(l.auto.threshold)} (mean + 3 sd)`, l.auto.threshold, '#7b4fc4', [2, 4]),
       ],
     },
-    options: {
-      animation: false,
-      responsive: false,
-      plugins: { title: title(`${scan.model.name}: token L2 norms at layer ${l.layer}`), legend },
-      scales: {
-        x: { type: 'logarithmic', min: lo, max: hi, title: axis('L2 norm of the token (log scale; 8 bins per decade)'), grid: { color: '#e6e9ef' }, ticks: { powersOfTen: true } },
-        y: { type: 'logarithmic', min: 0.5, max: top, title: axis(`tokens, all ${scan.images.scanned} images (log scale)`), grid: { color: '#e6e9ef' }, ticks: { powersOfTen: true } },
-      },
-    },
+    options: chartOptions(
+      `${scan.model.name}: token L2 norms at layer ${l.layer}`,
+      { type: 'logarithmic', min: lo, max: hi, title: axis('L2 norm of the token (log scale; 8 bins per decade)'), grid: { color: '#e6e9ef' }, ticks: { powersOfTen: true } },
+      { type: 'logarithmic', min: 0.5, max: top, title: axis(`tokens, all ${scan.images.scanned} images (log scale)`), grid: { color: '#e6e9ef' }, ticks: { powersOfTen: true } },
+    ),
   };
 }
 
@@ -90,12 +86,7 @@ function lineChart(heading: string, labels: number[], datasets: Record<string, u
   return {
     type: 'line',
     data: { labels, datasets },
-    options: {
-      animation: false,
-      responsive: false,
-      plugins: { title: title(heading), legend },
-      scales: { x: { title: axis(xLabel) }, y: { beginAtZero: true, title: axis(yLabel), grid: { color: '#e6e9ef' } } },
-    },
+    options: chartOptions(heading, { title: axis(xLabel) }, { beginAtZero: true, title: axis(yLabel), grid: { color: '#e6e9ef' } }),
   };
 }
 
@@ -179,11 +170,6 @@ export function compareHighNormChart(series: CompareSeries[], normalised: boolea
   return {
     type: 'scatter',
     data: { datasets },
-    options: {
-      animation: false,
-      responsive: false,
-      plugins: { title: title(normalised ? 'High-norm patch tokens by normalised depth' : 'High-norm patch tokens by layer'), legend },
-      scales: { x: depthAxis(normalised), y: { beginAtZero: true, title: axis('% of patch tokens above the threshold'), grid: { color: '#e6e9ef' } } },
-    },
+    options: chartOptions(normalised ? 'High-norm patch tokens by normalised depth' : 'High-norm patch tokens by layer', depthAxis(normalised), { beginAtZero: true, title: axis('% of patch tokens above the threshold'), grid: { color: '#e6e9ef' } }),
   };
 }

@@ -16,11 +16,12 @@ export const MODEL_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0
 export const ROLE_COLORS: Record<TokenRole, string> = { cls: '#d62728', register: '#7b4fc4', patch: '#1f77b4' };
 export const ROLE_LABELS: Record<TokenRole, string> = { cls: 'CLS', register: 'register', patch: 'patch' };
 
-export const title = (text: string) => ({ display: true, text, font: { size: 16, weight: 'bold' } });
+const title = (text: string) => ({ display: true, text, font: { size: 16, weight: 'bold' } });
 export const axis = (text: string) => ({ display: true, text, font: { size: 13 } });
-export const legend = { position: 'bottom', labels: { boxWidth: 18 } };
+const legend = { position: 'bottom', labels: { boxWidth: 18 } };
 
-function options(heading: string, x: Record<string, unknown>, y: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** The options every chart shares: no animation, fixed size, a title, the legend below. */
+export function chartOptions(heading: string, x: Record<string, unknown>, y: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     animation: false,
     responsive: false,
@@ -57,7 +58,7 @@ export function layerCurvesChart(scan: ScanJson): ChartConfig {
         line(`near-miss: ${c.ratioThreshold * c.nearMissFactor} × median`, scan.layers.map((l) => l.median * c.ratioThreshold * c.nearMissFactor), '#b39ddb', dotted),
       ],
     },
-    options: options(`${scan.model.name}: largest activations per layer`, { title: axis('layer (0 = embeddings, L = output of block L)') }, logY('|a|, mean over images')),
+    options: chartOptions(`${scan.model.name}: largest activations per layer`, { title: axis('layer (0 = embeddings, L = output of block L)') }, logY('|a|, mean over images')),
   };
 }
 
@@ -102,7 +103,7 @@ export function featureTokenChart(view: FeatureTokenView, scan: ScanJson): Chart
   return {
     type: 'bar',
     data: { labels: tokens.map((t) => tokenLabel(view, scan, t)), datasets },
-    options: options(
+    options: chartOptions(
       `${scan.model.name}: feature × token at layer ${view.layer}`,
       { title: axis('token'), ticks: { autoSkip: false, maxRotation: 40, minRotation: 20 } },
       logY('|a| in one image'),
@@ -140,7 +141,7 @@ export function compareCurvesChart(series: CompareSeries[], normalised: boolean)
   return {
     type: 'scatter',
     data: { datasets },
-    options: options(normalised ? 'Top-1 and median |a| by normalised depth' : 'Top-1 and median |a| by layer', xAxis, logY('|a|, mean over images')),
+    options: chartOptions(normalised ? 'Top-1 and median |a| by normalised depth' : 'Top-1 and median |a| by layer', xAxis, logY('|a|, mean over images')),
   };
 }
 
@@ -153,7 +154,7 @@ export function compareRolesChart(names: string[], counts: Record<TokenRole, num
       labels: roles.map((r) => ROLE_LABELS[r]),
       datasets: names.map((name, i) => ({ label: name, data: roles.map((r) => counts[i][r]), backgroundColor: MODEL_COLORS[i % MODEL_COLORS.length] })),
     },
-    options: options(heading, { title: axis('token role') }, { title: axis('cells (image × layer × token × dim)'), beginAtZero: true, ticks: { precision: 0 } }),
+    options: chartOptions(heading, { title: axis('token role') }, { title: axis('cells (image × layer × token × dim)'), beginAtZero: true, ticks: { precision: 0 } }),
   };
 }
 
@@ -170,7 +171,7 @@ export function compareEmergenceChart(series: CompareSeries[]): ChartConfig {
         { label: 'near-misses', data: series.map((s) => span(s.scan.nearMissEmergence, s.scan.model.numLayers)), backgroundColor: '#e8a33d' },
       ],
     },
-    options: options(
+    options: chartOptions(
       'Where massive activations live (layers, normalised depth)',
       { type: 'linear', min: 0, max: 1, title: axis('normalised depth (layer / number of blocks)') },
       { title: axis('model') },
@@ -197,7 +198,7 @@ export function compareNormsChart(series: CompareSeries[]): ChartConfig {
   return {
     type: 'scatter',
     data: { datasets },
-    options: options('Mean token norm by role', { type: 'linear', min: 0, max: 1, title: axis('normalised depth (layer / number of blocks)') }, logY('mean L2 norm')),
+    options: chartOptions('Mean token norm by role', { type: 'linear', min: 0, max: 1, title: axis('normalised depth (layer / number of blocks)') }, logY('mean L2 norm')),
   };
 }
 
