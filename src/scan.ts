@@ -2,8 +2,9 @@
  * scan: model → tap → images → run → analyze → store → scan.json (+ report). The library entry point the
  * CLI calls. Resumable: the SQLite store is the source of truth, keyed by image content hash.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
 import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from './analyze/criteria.js';
 import { toObservation, type LayerObservation, type Outputs } from './analyze/observe.js';
 import { openAnalyser } from './analyze/analyser.js';
@@ -11,7 +12,7 @@ import type { LayerStats } from './analyze/layer-stats.js';
 import { layerHook } from './hooks.js';
 import { resolveAnalysis, saveAnalysis, type AnalysisOptions } from './analyze/extras.js';
 import { observeAttention, sinkTokens } from './analyze/attention.js';
-import { MassivitError, errorMessage, invalidOption } from './errors.js';
+import { MassivitError, invalidOption } from './errors.js';
 import { DEFAULT_LIMITS } from './images/preprocess.js';
 import { inShard, type Shard } from './images/shard.js';
 import { walkImages, type ImageEntry } from './images/walk.js';
@@ -99,9 +100,7 @@ export function openOutput(out: string, print: string): Db {
 
 /** Atomic write: a reader never sees a half-written scan.json. */
 export function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
 /** A decoded (or failed, or already known) file, with the walk entry it came from. */

@@ -15,7 +15,6 @@ import { compareHighNormChart } from './charts-norms.js';
 import { compareSinkChart } from './charts-attention.js';
 import { writeFigures, type CanvasLoader, type FigureResult } from './figures.js';
 import { chartFigure, esc, fmt, renderPage, sortableTable } from './html.js';
-import type { ScanJson } from './scan-json.js';
 import { footer, roleCell } from './sections.js';
 import { layoutOf, openStoreReadOnly, readScanJson, roleCounts, roleCountsFromSummary, type RoleCounts } from './store-read.js';
 

@@ -3,7 +3,8 @@
  * verified files named by their sha256 (LFS) or git blob sha1, `refs/<revision>` the commit a revision
  * pointed to, and `snapshots/<commit>.json` that commit's file list, so a pull works again offline.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../atomic.js';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { errorMessage } from '../../errors.js';
@@ -15,12 +16,6 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env, override?: strin
   if (override) return resolve(override);
   if (env.MASSIVIT_CACHE) return resolve(env.MASSIVIT_CACHE);
   return join(env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(homedir(), '.cache'), 'massivit', 'hub');
-}
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 export class RepoCache {
@@ -71,7 +66,7 @@ export class RepoCache {
   remember(revision: string, info: RepoInfo): void {
     mkdirSync(join(this.dir, 'refs'), { recursive: true });
     mkdirSync(join(this.dir, 'snapshots'), { recursive: true });
-    writeAtomic(join(this.dir, 'snapshots', `${checkCommit(info.commit)}.json`), JSON.stringify({ commit: info.commit, files: info.files }, null, 1));
-    writeAtomic(this.refPath(revision), info.commit);
+    writeFileAtomic(join(this.dir, 'snapshots', `${checkCommit(info.commit)}.json`), JSON.stringify({ commit: info.commit, files: info.files }, null, 1));
+    writeFileAtomic(this.refPath(revision), info.commit);
   }
 }
