@@ -2,7 +2,7 @@
  * scan: model → tap → images → run → analyze → store → scan.json (+ report). The library entry point the
  * CLI calls. Resumable: the SQLite store is the source of truth, keyed by image content hash.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from './analyze/criteria.js';
@@ -16,7 +16,7 @@ import { MassivitError, invalidOption } from './errors.js';
 import { DEFAULT_LIMITS } from './images/preprocess.js';
 import { inShard, type Shard } from './images/shard.js';
 import { walkImages, type ImageEntry } from './images/walk.js';
-import { assertOutputFolder, assertOwnStore } from './store/output-guard.js';
+import { assertOutputFolder } from './store/output-guard.js';
 import { loadModel, type ModelSpec } from './model/load.js';
 import type { ScanJson } from './report/scan-json.js';
 import { reportAfterScan } from './report/index.js';
@@ -80,14 +80,8 @@ function fingerprint(spec: ModelSpec, criteria: ScanCriteria, topK: number, maxP
 /** Opens (or creates) the output folder and its store; refuses a folder that holds something else. */
 export function openOutput(out: string, print: string): Db {
   const dir = resolve(out);
-  if (existsSync(dir)) {
-    assertOutputFolder(dir, out);
-    const names = readdirSync(dir);
-    if (names.length > 0 && !names.includes(STORE_FILE)) {
-      throw new MassivitError('BAD_OUTPUT', `--out ${out} is not empty and holds no ${STORE_FILE}: refusing to write into it`, 'Choose a new folder, or the folder of an earlier scan to resume it');
-    }
-    if (names.includes(STORE_FILE)) assertOwnStore(join(dir, STORE_FILE), out);
-  } else mkdirSync(dir, { recursive: true });
+  if (existsSync(dir)) assertOutputFolder(dir, out, STORE_FILE);
+  else mkdirSync(dir, { recursive: true });
   const db = openStore(join(dir, STORE_FILE));
   const previous = getMeta(db, 'fingerprint');
   if (previous !== undefined && previous !== print) {

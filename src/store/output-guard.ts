@@ -4,17 +4,22 @@
  * corrupt one) is refused untouched rather than "upgraded" by adding our tables to it.
  */
 import Database from 'better-sqlite3';
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { MassivitError, errorMessage } from '../errors.js';
 
 const HINT = 'Choose a new folder, or the folder of an earlier scan to resume it';
 
-export function assertOutputFolder(dir: string, shown: string): void {
+/** An existing --out must be a folder that is empty or holds massivit's own `storeFile`. */
+export function assertOutputFolder(dir: string, shown: string, storeFile: string): void {
   if (!statSync(dir).isDirectory()) throw new MassivitError('BAD_OUTPUT', `--out ${shown} is a file, not a folder: refusing to write there`, HINT);
+  const names = readdirSync(dir);
+  if (names.includes(storeFile)) assertOwnStore(join(dir, storeFile), shown);
+  else if (names.length > 0) throw new MassivitError('BAD_OUTPUT', `--out ${shown} is not empty and holds no ${storeFile}: refusing to write into it`, HINT);
 }
 
 /** The store must be a SQLite file with massivit's meta fingerprint; nothing is written while checking. */
-export function assertOwnStore(storePath: string, shown: string): void {
+function assertOwnStore(storePath: string, shown: string): void {
   let db: Database.Database | undefined;
   let fingerprint: unknown;
   try {
