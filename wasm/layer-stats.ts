@@ -1,20 +1,35 @@
 // AssemblyScript source of src/analyze/layer-stats-wasm.ts (compile: npm run build:wasm).
 //
 // Per-image statistics of one hidden state [tokens, dims] (float32, in linear memory at `x`), the same as
-// the JS reference in src/analyze/layer-stats.ts, with 128-bit SIMD: two passes over the floats.
+// the JS reference in src/analyze/layer-stats.ts, with 128-bit SIMD and one pass over the floats.
 // |a| is compared as IEEE-754 bits: for non-negative floats, bit order is value order.
-//   pass 1: token L2 norms, top-k by |a| (insert only when a lane beats the current k-th), and a histogram
-//           of the top 12 bits of |a| (sign cleared: 8 exponent + 4 mantissa bits);
-//   pass 2: the members of the median's bin, and the cells that may pass a threshold (rare);
-//   then the exact median by radix selection among the members (bits 7..18, then 0..6), and the per-dim counts.
-// Scratch layout (bytes from `scratch`): hist 4096 × i32 | hist2 4096 × i32 | members n × i32 | candidates n × i32.
+//   1. A strided sample of |a| gives a bracket [lo, hi] that holds the median with high probability
+//      (sample ranks q ± margin, q the median's rank scaled to the sample).
+//   2. One pass: token L2 norms, top-k by |a| (insert only when a lane beats the current k-th), the count
+//      of |a| below lo, the members of the bracket (stored branch-free with a shuffle table), and the cells
+//      that may pass a threshold (rare; thresholds are at least those of a median equal to lo).
+//   3. If the median's rank falls among the members, a radix selection among them gives it exactly;
+//      otherwise (the sample was unlucky) the selection runs over every cell. Exact either way.
+// Scratch layout (bytes from `scratch`): hist 4096 × i32 | members (n + 4) × i32 | candidates n × i32;
+// the sample borrows the members area before the pass.
 // Results (from `out`): topBits k × i32 | topIdx k × i32 | norms tokens × f32 | dimMassive dims × i32 |
 // dimOutlier dims × i32; the median is the return value.
 
 const ABS: i32 = 0x7fffffff;
-const SHIFT1: u32 = 19; // 4096 bins over bits 19..30
-const SHIFT2: u32 = 7; //  4096 bins over bits 7..18, within the first bin
-const BINS: i32 = 4096;
+const BINS: u32 = 4096;
+
+// COMPRESS[mask] moves the lanes set in a 4-bit mask to the front of a vector (i8x16.swizzle indices).
+const COMPRESS: usize = memory.data(256, 16);
+for (let mask = 0; mask < 16; mask++) {
+  let w = 0;
+  for (let lane = 0; lane < 4; lane++) {
+    if (((mask >> lane) & 1) == 0) continue;
+    for (let byte = 0; byte < 4; byte++) {
+      store<u8>(COMPRESS + (<usize>mask << 4) + <usize>w, <u8>(lane * 4 + byte));
+      w++;
+    }
+  }
+}
 
 @inline function bitsOf(v: f32): i32 {
   return reinterpret<i32>(v);
@@ -24,6 +39,14 @@ const BINS: i32 = 4096;
   return reinterpret<f32>(b);
 }
 
+@inline function at(a: usize, i: i32): i32 {
+  return load<i32>(a + (<usize>i << 2));
+}
+
+@inline function put(a: usize, i: i32, v: i32): void {
+  store<i32>(a + (<usize>i << 2), v);
+}
+
 function massiveBits(median: f32, ratio: f32, absThreshold: f32): i32 {
   return bitsOf(max<f32>(median * ratio, absThreshold));
 }
@@ -31,54 +54,132 @@ function massiveBits(median: f32, ratio: f32, absThreshold: f32): i32 {
 /** Inserts (b, idx) into the sorted top list if it beats the k-th; returns the new k-th bits. */
 @inline function insert(topBits: usize, topIdx: usize, k: i32, b: i32, idx: i32): i32 {
   let j = k - 1;
-  while (j > 0 && b > load<i32>(topBits + (<usize>(j - 1) << 2))) {
-    store<i32>(topBits + (<usize>j << 2), load<i32>(topBits + (<usize>(j - 1) << 2)));
-    store<i32>(topIdx + (<usize>j << 2), load<i32>(topIdx + (<usize>(j - 1) << 2)));
+  while (j > 0 && b > at(topBits, j - 1)) {
+    put(topBits, j, at(topBits, j - 1));
+    put(topIdx, j, at(topIdx, j - 1));
     j--;
   }
-  store<i32>(topBits + (<usize>j << 2), b);
-  store<i32>(topIdx + (<usize>j << 2), idx);
-  return load<i32>(topBits + (<usize>(k - 1) << 2));
+  put(topBits, j, b);
+  put(topIdx, j, idx);
+  return at(topBits, k - 1);
 }
 
-@inline function bump(hist: usize, b: i32): void {
-  const p = hist + (<usize>(<u32>b >> SHIFT1) << 2);
-  store<i32>(p, load<i32>(p) + 1);
-}
-
-/** The bin holding the r-th smallest of a histogram; `below` gets the count of smaller bins. */
-function findBin(hist: usize, r: i32, belowOut: usize): i32 {
-  let below = 0;
-  let bin = 0;
-  while (below + load<i32>(hist + (<usize>bin << 2)) <= r) {
-    below += load<i32>(hist + (<usize>bin << 2));
-    bin++;
+function gcd(a: i32, b: i32): i32 {
+  while (b != 0) {
+    const t = a % b;
+    a = b;
+    b = t;
   }
-  store<i32>(belowOut, below);
-  return bin;
+  return a;
+}
+
+/** The rank-th smallest of a[0..n) (quickselect; reorders a). */
+function select(a: usize, n: i32, rank: i32): i32 {
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const x = at(a, lo);
+    const y = at(a, lo + ((hi - lo) >> 1));
+    const z = at(a, hi);
+    const pivot = max<i32>(min<i32>(x, y), min<i32>(max<i32>(x, y), z));
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (at(a, i) < pivot) i++;
+      while (at(a, j) > pivot) j--;
+      if (i <= j) {
+        const t = at(a, i);
+        put(a, i, at(a, j));
+        put(a, j, t);
+        i++;
+        j--;
+      }
+    }
+    if (rank <= j) hi = j;
+    else if (rank >= i) lo = i;
+    else return at(a, rank); // between the partitions: equal to the pivot
+  }
+  return at(a, lo);
+}
+
+/**
+ * The rank-th smallest of a[0..m), all in [base, top]: radix selection with up to 4096 bins per round,
+ * keeping only the chosen bin's members (at most three rounds for 31-bit values). Reorders a.
+ */
+function radixSelect(a: usize, m: i32, rank: i32, base: u32, top: u32, hist: usize): i32 {
+  let span = top - base;
+  while (true) {
+    let shift: u32 = 0;
+    while ((span >> shift) >= BINS) shift++;
+    const bins = (span >> shift) + 1;
+    memory.fill(hist, 0, <usize>bins << 2);
+    for (let j = 0; j < m; j++) {
+      const p = hist + (<usize>((<u32>at(a, j) - base) >> shift) << 2);
+      store<i32>(p, load<i32>(p) + 1);
+    }
+    let below = 0;
+    let bin: u32 = 0;
+    while (below + at(hist, bin) <= rank) below += at(hist, bin++);
+    rank -= below;
+    if (shift == 0) return <i32>(base + bin);
+    let w = 0;
+    for (let j = 0; j < m; j++) {
+      const v = at(a, j);
+      if ((<u32>v - base) >> shift == bin) put(a, w++, v);
+    }
+    m = w;
+    base += bin << shift;
+    span = (<u32>1 << shift) - 1;
+  }
+  return 0; // unreachable
 }
 
 export function stats(
   x: usize, tokens: i32, dims: i32, k: i32,
   ratio: f32, absThreshold: f32, outlierRatio: f32,
-  out: usize, scratch: usize,
+  out: usize, scratch: usize, sampleSize: i32, margin: i32,
 ): f32 {
   const n = tokens * dims;
   const hist = scratch;
-  const hist2 = hist + (<usize>BINS << 2);
-  const members = hist2 + (<usize>BINS << 2);
-  const candidates = members + (<usize>n << 2);
+  const members = hist + (<usize>BINS << 2);
+  const candidates = members + (<usize>(n + 4) << 2);
   const topBits = out;
   const topIdx = topBits + (<usize>k << 2);
   const norms = topIdx + (<usize>k << 2);
   const dimMassive = norms + (<usize>tokens << 2);
   const dimOutlier = dimMassive + (<usize>dims << 2);
-  memory.fill(hist, 0, <usize>BINS << 2);
-  for (let j = 0; j < k; j++) store<i32>(topBits + (<usize>j << 2), -1);
+  // The lower median is the r-th smallest |a|, r = floor((n - 1) / 2).
+  const r = (n - 1) >> 1;
+  // 1. The bracket, from a strided sample (held in the members area for now).
+  const s = min<i32>(max<i32>(sampleSize, 1), n);
+  // Positions j × step mod n, step coprime with n near n / golden ratio: spread over tokens and dims alike
+  // (a plain stride sharing a factor with the width would sample only a few dims).
+  let step = <i32>(<f64>n * 0.6180339887498949);
+  while (gcd(step, n) != 1) step++;
+  for (let j = 0, pos = 0; j < s; j++) {
+    put(members, j, at(x, pos) & ABS);
+    pos += step;
+    if (pos >= n) pos -= n;
+  }
+  const q = <i32>((<i64>r * s) / n);
+  const lo = q - margin < 0 ? 0 : select(members, s, q - margin);
+  const hi = q + margin >= s ? ABS : select(members, s, q + margin);
+  const low = valueOf(lo);
+  // Thresholds only rise with the median, so for a median >= lo these bounds catch every cell that passes.
+  let candidateBits = min<i32>(massiveBits(low, ratio, absThreshold), bitsOf(low * outlierRatio));
+  // 2. The pass.
+  for (let j = 0; j < k; j++) put(topBits, j, -1);
   let floor: i32 = -1;
+  let thr = min<i32>(floor, candidateBits);
+  let thrV = i32x4.splat(thr);
   const mask = i32x4.splat(ABS);
+  const loV = i32x4.splat(lo);
+  const hiV = i32x4.splat(hi);
+  let belowV = i32x4.splat(0);
+  let below = 0;
+  let m = 0;
+  let c = 0;
   const vecDims = dims & ~3;
-  // Pass 1.
   for (let t = 0; t < tokens; t++) {
     const row = x + (<usize>(t * dims) << 2);
     let sq = f32x4.splat(0);
@@ -87,20 +188,20 @@ export function stats(
       const v = v128.load(row + (<usize>d << 2));
       sq = f32x4.add(sq, f32x4.mul(v, v));
       const b = v128.and(v, mask);
-      const b0 = i32x4.extract_lane(b, 0);
-      const b1 = i32x4.extract_lane(b, 1);
-      const b2 = i32x4.extract_lane(b, 2);
-      const b3 = i32x4.extract_lane(b, 3);
-      bump(hist, b0);
-      bump(hist, b1);
-      bump(hist, b2);
-      bump(hist, b3);
-      if (v128.any_true(i32x4.gt_s(b, i32x4.splat(floor)))) {
+      const under = i32x4.lt_s(b, loV);
+      belowV = i32x4.sub(belowV, under); // a true lane is -1
+      const inside = i32x4.bitmask(v128.andnot(i32x4.le_s(b, hiV), under));
+      v128.store(members + (<usize>m << 2), i8x16.swizzle(b, v128.load(COMPRESS + (<usize>inside << 4))));
+      m += popcnt<i32>(inside);
+      if (v128.any_true(i32x4.gt_s(b, thrV))) {
         const base = t * dims + d;
-        if (b0 > floor) floor = insert(topBits, topIdx, k, b0, base);
-        if (b1 > floor) floor = insert(topBits, topIdx, k, b1, base + 1);
-        if (b2 > floor) floor = insert(topBits, topIdx, k, b2, base + 2);
-        if (b3 > floor) floor = insert(topBits, topIdx, k, b3, base + 3);
+        for (let lane = 0; lane < 4; lane++) {
+          const bl = load<i32>(row + (<usize>(d + lane) << 2)) & ABS;
+          if (bl > floor) floor = insert(topBits, topIdx, k, bl, base + lane);
+          if (bl > candidateBits) put(candidates, c++, base + lane);
+        }
+        thr = min<i32>(floor, candidateBits);
+        thrV = i32x4.splat(thr);
       }
     }
     let sum: f32 = f32x4.extract_lane(sq, 0) + f32x4.extract_lane(sq, 1) + f32x4.extract_lane(sq, 2) + f32x4.extract_lane(sq, 3);
@@ -108,81 +209,39 @@ export function stats(
       const v = load<f32>(row + (<usize>d << 2));
       sum += v * v;
       const b = bitsOf(v) & ABS;
-      bump(hist, b);
+      if (b < lo) below++;
+      else if (b <= hi) put(members, m++, b);
       if (b > floor) floor = insert(topBits, topIdx, k, b, t * dims + d);
+      if (b > candidateBits) put(candidates, c++, t * dims + d);
     }
+    thr = min<i32>(floor, candidateBits);
+    thrV = i32x4.splat(thr);
     store<f32>(norms + (<usize>t << 2), sqrt<f32>(sum));
   }
-  // The lower median is the r-th smallest |a|, r = floor((n - 1) / 2).
-  const r = (n - 1) >> 1;
-  const bin = findBin(hist, r, hist2);
-  const below = load<i32>(hist2);
-  // Thresholds can only be higher than at the bin's lower edge: cells above these bounds are the candidates.
-  const low = valueOf(bin << SHIFT1);
-  let candidateBits = min<i32>(massiveBits(low, ratio, absThreshold), bitsOf(low * outlierRatio));
-  // A threshold inside or below the median's bin (ratios near 1): every cell is a candidate.
-  if (candidateBits < ((bin + 1) << SHIFT1)) candidateBits = -1;
-  // Pass 2.
-  let m = 0;
-  let c = 0;
-  const binV = i32x4.splat(bin);
-  const candV = i32x4.splat(candidateBits);
-  let i = 0;
-  const vecN = n & ~3;
-  for (; i < vecN; i += 4) {
-    const b = v128.and(v128.load(x + (<usize>i << 2)), mask);
-    const hit = v128.or(i32x4.eq(i32x4.shr_u(b, SHIFT1), binV), i32x4.gt_s(b, candV));
-    if (!v128.any_true(hit)) continue;
-    for (let lane = 0; lane < 4; lane++) {
-      const bl = load<i32>(x + (<usize>(i + lane) << 2)) & ABS;
-      if ((<u32>bl >> SHIFT1) == <u32>bin) store<i32>(members + (<usize>(m++) << 2), bl);
-      if (bl > candidateBits) store<i32>(candidates + (<usize>(c++) << 2), i + lane);
-    }
+  below += i32x4.extract_lane(belowV, 0) + i32x4.extract_lane(belowV, 1) + i32x4.extract_lane(belowV, 2) + i32x4.extract_lane(belowV, 3);
+  // 3. The exact median.
+  let median: i32;
+  if (below <= r && r < below + m) {
+    median = radixSelect(members, m, r - below, <u32>lo, <u32>hi, hist);
+  } else {
+    // The bracket missed: select among every cell, and collect the candidates again with exact thresholds.
+    for (let i = 0; i < n; i++) put(members, i, at(x, i) & ABS);
+    median = radixSelect(members, n, r, 0, <u32>ABS, hist);
+    const med = valueOf(median);
+    candidateBits = min<i32>(massiveBits(med, ratio, absThreshold), bitsOf(med * outlierRatio));
+    c = 0;
+    for (let i = 0; i < n; i++) if ((at(x, i) & ABS) > candidateBits) put(candidates, c++, i);
   }
-  for (; i < n; i++) {
-    const bl = load<i32>(x + (<usize>i << 2)) & ABS;
-    if ((<u32>bl >> SHIFT1) == <u32>bin) store<i32>(members + (<usize>(m++) << 2), bl);
-    if (bl > candidateBits) store<i32>(candidates + (<usize>(c++) << 2), i);
-  }
-  // Radix selection among the members: bits 7..18, then the last 7 bits by a linear count.
-  memory.fill(hist2, 0, <usize>BINS << 2);
-  for (let j = 0; j < m; j++) {
-    const p = hist2 + (<usize>((<u32>load<i32>(members + (<usize>j << 2)) >> SHIFT2) & 4095) << 2);
-    store<i32>(p, load<i32>(p) + 1);
-  }
-  const r2 = r - below;
-  let below2 = 0;
-  let bin2 = 0;
-  while (below2 + load<i32>(hist2 + (<usize>bin2 << 2)) <= r2) {
-    below2 += load<i32>(hist2 + (<usize>bin2 << 2));
-    bin2++;
-  }
-  // Last 7 bits: a 128-bin count among the members of bin2 pins the exact bit pattern.
-  const r3 = r2 - below2;
-  memory.fill(hist, 0, 128 << 2);
-  for (let j = 0; j < m; j++) {
-    const b = load<i32>(members + (<usize>j << 2));
-    if (((<u32>b >> SHIFT2) & 4095) != <u32>bin2) continue;
-    const p = hist + (<usize>(b & 127) << 2);
-    store<i32>(p, load<i32>(p) + 1);
-  }
-  let below3 = 0;
-  let bin3 = 0;
-  while (below3 + load<i32>(hist + (<usize>bin3 << 2)) <= r3) {
-    below3 += load<i32>(hist + (<usize>bin3 << 2));
-    bin3++;
-  }
-  const median = (bin << SHIFT1) | (bin2 << SHIFT2) | bin3;
   const med = valueOf(median);
   const massive = massiveBits(med, ratio, absThreshold);
   const outlier = bitsOf(med * outlierRatio);
   memory.fill(dimMassive, 0, <usize>dims << 3);
   for (let j = 0; j < c; j++) {
-    const flat = load<i32>(candidates + (<usize>j << 2));
-    const b = load<i32>(x + (<usize>flat << 2)) & ABS;
+    const flat = at(candidates, j);
+    const b = at(x, flat) & ABS;
     const d = flat % dims;
-    if (b > massive) store<i32>(dimMassive + (<usize>d << 2), load<i32>(dimMassive + (<usize>d << 2)) + 1);
-    if (b > outlier) store<i32>(dimOutlier + (<usize>d << 2), load<i32>(dimOutlier + (<usize>d << 2)) + 1);
+    if (b > massive) put(dimMassive, d, at(dimMassive, d) + 1);
+    if (b > outlier) put(dimOutlier, d, at(dimOutlier, d) + 1);
   }
   return med;
 }

@@ -13,8 +13,13 @@ import { LayerStatsKernel, type KernelShape } from './layer-stats-wasm.js';
 
 /** stats[item][slot] for hidden[slot] = float32 [size, tokens, dims] of one tapped layer. */
 export function statsOfBatch(kernel: LayerStatsKernel, hidden: Float32Array[], size: number, c: StatsCriteria): LayerStats[][] {
-  hidden.forEach((h, slot) => kernel.slot(slot, size).set(h));
-  return Array.from({ length: size }, (_, item) => hidden.map((_, slot) => kernel.stats(slot, item, c)));
+  const stats: LayerStats[][] = Array.from({ length: size }, () => new Array<LayerStats>(hidden.length));
+  // Layer by layer, so each copy into the kernel's memory is still in cache when the kernel reads it.
+  hidden.forEach((h, slot) => {
+    kernel.slot(slot, size).set(h);
+    for (let item = 0; item < size; item++) stats[item][slot] = kernel.stats(slot, item, c);
+  });
+  return stats;
 }
 
 export interface Analyser {

@@ -6,7 +6,7 @@ import { badModel, errorMessage } from '../errors.js';
 import { layerHook } from '../hooks.js';
 import { checkLayout } from '../model/layout.js';
 import type { ModelSpec } from '../model/load.js';
-import { applyTap, type TapPlan } from '../tap/plan.js';
+import { applyTap, byOutputName, type TapPlan } from '../tap/plan.js';
 import { createSession, ort, type OpenSession, type RunOptions } from './session.js';
 import type { Outputs } from '../analyze/observe.js';
 
@@ -28,7 +28,7 @@ export function packBatch(images: Float32Array[], height: number, width: number)
 }
 
 export async function openTapped(spec: ModelSpec, plan: TapPlan, runOpts: RunOptions): Promise<TappedModel> {
-  const { bytes, outputs } = applyTap(spec.bytes, plan);
+  const { bytes, outputs, fetch } = applyTap(spec.bytes, plan);
   let open: OpenSession;
   try {
     open = await createSession(bytes, runOpts);
@@ -37,8 +37,11 @@ export async function openTapped(spec: ModelSpec, plan: TapPlan, runOpts: RunOpt
     throw badModel(`ONNX Runtime cannot load ${spec.onnxPath}: ${errorMessage(err)}`);
   }
   const { height, width } = spec.preprocess;
-  const run = async (pixels: Float32Array[]): Promise<Outputs> =>
-    (await open.session.run({ [spec.inputName]: packBatch(pixels, height, width) }, outputs)) as Outputs;
+  const unique = [...new Set(fetch)]; // two hooks may name one tensor (resid_post i = resid_pre i + 1)
+  const run = async (pixels: Float32Array[]): Promise<Outputs> => {
+    const raw = await open.session.run({ [spec.inputName]: packBatch(pixels, height, width) }, unique);
+    return byOutputName({ outputs, fetch }, raw) as Outputs;
+  };
   const tapped: TappedModel = { spec, plan, open, outputs, run, close: () => open.session.release() };
   await probe(tapped);
   return tapped;

@@ -60,8 +60,21 @@ function requireHook(hooks: HookTable, name: HookName): string {
   return tensor;
 }
 
-/** Returns the rewritten model bytes and the added output names. */
-export function applyTap(modelBytes: Uint8Array, plan: TapPlan): { bytes: Uint8Array; hooks: HookTable; outputs: string[] } {
+export interface TappedGraph {
+  bytes: Uint8Array;
+  hooks: HookTable;
+  /** The outputs a run returns, by hook-based name (`blocks.3.hook_resid_post`, `….median`, …). */
+  outputs: string[];
+  /**
+   * The session output to fetch for each of `outputs`. A whole hook is exposed under its own tensor name:
+   * renaming it through an Identity node would copy every hidden state once more per run (measured ~3-4%
+   * of a ViT-Ti forward pass with 13 layers exposed, BENCHMARKS.md).
+   */
+  fetch: string[];
+}
+
+/** Returns the rewritten model bytes, the added outputs, and the session outputs that hold them. */
+export function applyTap(modelBytes: Uint8Array, plan: TapPlan): TappedGraph {
   const model = decodeModel(modelBytes);
   const hooks = findHooks(model);
   const graph = model.graph!;
@@ -73,7 +86,12 @@ export function applyTap(modelBytes: Uint8Array, plan: TapPlan): { bytes: Uint8A
     const hook = layerHook(layer);
     addLayerStats(ctx, requireHook(hooks, hook), hook, plan.topK, plan.criteria);
   }
-  for (const hook of plan.full) b.output(requireHook(hooks, hook), hook);
+  const wholeHooks = new Map<string, string>();
+  for (const hook of plan.full) {
+    const tensor = requireHook(hooks, hook);
+    wholeHooks.set(hook, tensor);
+    if (!(graph.output ?? []).some((o) => o.name === tensor)) b.output(tensor, tensor);
+  }
   if (plan.attention) {
     for (let i = 0; i < hooks.numBlocks; i++) {
       const hook = attnPattern(i);
@@ -81,6 +99,17 @@ export function applyTap(modelBytes: Uint8Array, plan: TapPlan): { bytes: Uint8A
       if (hooks.tensors.has(hook)) addPatternStats(ctx, requireHook(hooks, hook), hook, plan.numHeads);
     }
   }
-  const outputs = (graph.output ?? []).map((o) => o.name ?? '').filter((n) => !original.includes(n) || plan.keepOutputs);
-  return { bytes: encodeModel(model), hooks, outputs };
+  const whole = new Set(wholeHooks.values());
+  // The model's own outputs (kept) and the in-graph statistics; a kept output may also be a whole hook (CLIP's last_hidden_state).
+  const derived = (graph.output ?? []).map((o) => o.name ?? '').filter((n) => (original.includes(n) ? plan.keepOutputs : !whole.has(n)));
+  const outputs = [...wholeHooks.keys(), ...derived];
+  const fetch = [...wholeHooks.values(), ...derived];
+  return { bytes: encodeModel(model), hooks, outputs, fetch };
+}
+
+/** A session's results (keyed by `fetch`) under the tap's output names. */
+export function byOutputName<T>(tapped: Pick<TappedGraph, 'outputs' | 'fetch'>, results: Record<string, T>): Record<string, T> {
+  const named: Record<string, T> = {};
+  tapped.outputs.forEach((name, i) => (named[name] = results[tapped.fetch[i]]));
+  return named;
 }

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CRITERIA } from '../../src/analyze/criteria.js';
 import { layerStats, StatsScratch, type LayerStats, type StatsCriteria } from '../../src/analyze/layer-stats.js';
-import { LayerStatsKernel } from '../../src/analyze/layer-stats-wasm.js';
+import { DEFAULT_BRACKET, LayerStatsKernel, type MedianBracket } from '../../src/analyze/layer-stats-wasm.js';
 import { layerHook } from '../../src/hooks.js';
 import { loadModel } from '../../src/model/load.js';
 import { openTapped } from '../../src/run/tapped.js';
@@ -56,6 +56,11 @@ const CASES: { name: string; tokens: number; dims: number; make: (r: () => numbe
   { name: 'outlier dims over many tokens', tokens: 40, dims: 24, make: (r, i) => (i % 24 === 3 ? 60 + r() : r() - 0.5) },
 ];
 
+// The kernel brackets the median from a sample before its one pass, and falls back to a selection over
+// every cell when the bracket misses. The default bracket rarely misses; a zero margin (the bracket is one
+// sampled value) almost always does, and a tiny sample with margin 1 lands either way: all must be exact.
+const BRACKETS: MedianBracket[] = [DEFAULT_BRACKET, { sample: 16, margin: 0 }, { sample: 8, margin: 1 }];
+
 describe('layer statistics kernel (WebAssembly SIMD)', () => {
   const criteria: StatsCriteria[] = [DEFAULT_CRITERIA, { absThreshold: 0.5, ratioThreshold: 1.01, outlierRatio: 1 }];
   for (const c of CASES) {
@@ -64,10 +69,12 @@ describe('layer statistics kernel (WebAssembly SIMD)', () => {
       const x = Float32Array.from({ length: c.tokens * c.dims }, (_, i) => c.make(r, i));
       for (const crit of criteria) {
         for (const topK of [1, 3, 16, 10_000]) {
-          const kernel = new LayerStatsKernel({ layers: 2, batch: 2, tokens: c.tokens, dims: c.dims, topK });
-          kernel.slot(1, 2).set(x, x.length); // slot 1, image 1: offsets are honoured
           const expected = naive(x, c.tokens, c.dims, topK, crit);
-          expectSame(kernel.stats(1, 1, crit), expected, `wasm k=${topK}`);
+          for (const bracket of BRACKETS) {
+            const kernel = new LayerStatsKernel({ layers: 2, batch: 2, tokens: c.tokens, dims: c.dims, topK }, bracket);
+            kernel.slot(1, 2).set(x, x.length); // slot 1, image 1: offsets are honoured
+            expectSame(kernel.stats(1, 1, crit), expected, `wasm k=${topK} bracket ${bracket.sample}±${bracket.margin}`);
+          }
           expectSame(layerStats(x, new Int32Array(x.buffer), 0, c.tokens, c.dims, topK, crit, new StatsScratch()), expected, `js k=${topK}`);
         }
       }

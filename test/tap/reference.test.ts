@@ -11,7 +11,7 @@ import { DEFAULT_CRITERIA } from '../../src/analyze/criteria.js';
 import { attnPattern, layerHook, type HookName } from '../../src/hooks.js';
 import { loadModel } from '../../src/model/load.js';
 import { ort } from '../../src/run/session.js';
-import { applyTap } from '../../src/tap/plan.js';
+import { applyTap, byOutputName } from '../../src/tap/plan.js';
 import { fixtureModel } from '../helpers/env.js';
 
 interface Meta {
@@ -61,10 +61,10 @@ describe.each(FIXTURES)('graph tap on %s', (name, layerNormKind) => {
     expect(spec.hooks.layerNormKind).toBe(layerNormKind);
     expect(spec.tokens.sequenceLength).toBe(tokens);
     const full: HookName[] = [...Array.from({ length: numHidden }, (_, l) => layerHook(l)), ...Array.from({ length: blocks }, (_, b) => attnPattern(b))];
-    const { bytes } = applyTap(spec.bytes, { statsLayers: [], full, attention: false, topK: 1, criteria: DEFAULT_CRITERIA, keepOutputs: true });
-    const session = await ort.InferenceSession.create(bytes);
+    const tap = applyTap(spec.bytes, { statsLayers: [], full, attention: false, topK: 1, criteria: DEFAULT_CRITERIA, keepOutputs: true });
+    const session = await ort.InferenceSession.create(tap.bytes);
     const pixels = new ort.Tensor('float32', readF32(join(dir, 'reference', 'pixel_values.bin')), meta.pixelShape);
-    const out = await session.run({ pixel_values: pixels });
+    const out = byOutputName(tap, await session.run({ pixel_values: pixels }, [...new Set(tap.fetch)]));
 
     const hidden = readF32(join(dir, 'reference', meta.hiddenStates.file));
     const perLayer = batch * tokens * dims;
