@@ -3,7 +3,7 @@
 // Per-image statistics of one hidden state [tokens, dims] (float32, in linear memory at `x`), the same as
 // the JS reference in src/analyze/layer-stats.ts, with 128-bit SIMD and one pass over the floats.
 // |a| is compared as IEEE-754 bits: for non-negative floats, bit order is value order.
-//   1. A strided sample of |a| gives a bracket [lo, hi] that holds the median with high probability
+//   1. A sample of |a| spread over tokens and dims gives a bracket [lo, hi] that holds the median with high probability
 //      (sample ranks q ± margin, q the median's rank scaled to the sample).
 //   2. One pass: token L2 norms, top-k by |a| (insert only when a lane beats the current k-th), the count
 //      of |a| below lo, the members of the bracket (stored branch-free with a shuffle table), and the cells

@@ -3,7 +3,7 @@
  *
  * Why: the exact median is the expensive statistic. In the graph it is a TopK over half the hidden state
  * (ONNX Runtime: an indirect nth_element, ~0.4 ms per layer and image for ViT-Ti), in plain JS the
- * histogram select of layer-stats.ts takes ~0.3 ms; this kernel takes ~0.03 ms (measured, BENCHMARKS.md).
+ * histogram select of layer-stats.ts takes ~0.3 ms; this kernel takes ~0.06 ms (measured, BENCHMARKS.md).
  *
  * The kernel owns one linear memory, sized once for a batch (never grown afterwards, so views stay valid):
  * a slot per tapped layer holding that layer's hidden states for the whole batch [batch, tokens, dims].
@@ -34,9 +34,10 @@ export interface KernelShape {
 }
 
 /**
- * How the kernel brackets the median before its pass: a strided sample of `sample` cells, and the sample
- * ranks `margin` either side of the median's. 1024 ± 64 is four standard deviations of the sample median's
- * rank; a miss costs a second selection over all cells, never a wrong result (tests force misses).
+ * How the kernel brackets the median before its pass: a sample of `sample` cells spread over tokens and dims,
+ * and the sample ranks `margin` either side of the median's. 256 ± 32 is four standard deviations of the
+ * sample median's rank (larger samples cost more to select than they save); a miss costs a selection over
+ * all cells, never a wrong result (the tests force misses).
  */
 export interface MedianBracket {
   sample: number;

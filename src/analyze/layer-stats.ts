@@ -6,7 +6,7 @@
  * The median comes from a histogram of the IEEE-754 bit patterns (for non-negative floats bit order is
  * value order): one pass bins |a| by its top 16 bits, a second pass collects the values of the bin holding
  * the median and picks it exactly. The same two passes yield the top-k cells, token L2 norms and per-dim
- * counts. (Measured: ~0.3 ms per ViT-Ti layer and image here, the SIMD kernel ~0.07 ms, ONNX Runtime's
+ * counts. (Measured: ~0.3 ms per ViT-Ti layer and image here, the SIMD kernel ~0.06 ms, ONNX Runtime's
  * in-graph TopK median ~0.4 ms; see BENCHMARKS.md.)
  *
  * Semantics match the in-graph reductions of tap/reduce.ts exactly: lower median of |a| (as torch.median),
