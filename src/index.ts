@@ -10,7 +10,7 @@ export { inspectModel, type ModelInspection } from './model/inspect.js';
 export { pullModel, type PullOptions, type PullResult } from './model/hub/pull.js';
 export { CATALOG, type CatalogEntry } from './model/hub/catalog.js';
 export { tokenLayout, tokenRole, patchPosition, type TokenLayout, type TokenRole } from './model/layout.js';
-export { applyTap, byOutputName, findHooks, type TapPlan, type TappedGraph, type HookTable } from './tap/plan.js';
+export { applyTap, byOutputName, findHooks, sessionFetches, type TapPlan, type TappedGraph, type HookTable } from './tap/plan.js';
 export { openTapped, type TappedModel } from './run/tapped.js';
 export { preprocessImage } from './images/preprocess.js';
 export { walkImages } from './images/walk.js';

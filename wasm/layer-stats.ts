@@ -150,7 +150,7 @@ export function stats(
   const dimOutlier = dimMassive + (<usize>dims << 2);
   // The lower median is the r-th smallest |a|, r = floor((n - 1) / 2).
   const r = (n - 1) >> 1;
-  // 1. The bracket, from a strided sample (held in the members area for now).
+  // 1. The bracket, from a sample held in the members area for now.
   const s = min<i32>(max<i32>(sampleSize, 1), n);
   // Positions j × step mod n, step coprime with n near n / golden ratio: spread over tokens and dims alike
   // (a plain stride sharing a factor with the width would sample only a few dims).
@@ -170,8 +170,8 @@ export function stats(
   // 2. The pass.
   for (let j = 0; j < k; j++) put(topBits, j, -1);
   let floor: i32 = -1;
-  let thr = min<i32>(floor, candidateBits);
-  let thrV = i32x4.splat(thr);
+  // Lanes above this need a scalar look: a new top-k cell or a threshold candidate.
+  let thrV = i32x4.splat(min<i32>(floor, candidateBits));
   const mask = i32x4.splat(ABS);
   const loV = i32x4.splat(lo);
   const hiV = i32x4.splat(hi);
@@ -200,8 +200,7 @@ export function stats(
           if (bl > floor) floor = insert(topBits, topIdx, k, bl, base + lane);
           if (bl > candidateBits) put(candidates, c++, base + lane);
         }
-        thr = min<i32>(floor, candidateBits);
-        thrV = i32x4.splat(thr);
+        thrV = i32x4.splat(min<i32>(floor, candidateBits));
       }
     }
     let sum: f32 = f32x4.extract_lane(sq, 0) + f32x4.extract_lane(sq, 1) + f32x4.extract_lane(sq, 2) + f32x4.extract_lane(sq, 3);
@@ -214,8 +213,7 @@ export function stats(
       if (b > floor) floor = insert(topBits, topIdx, k, b, t * dims + d);
       if (b > candidateBits) put(candidates, c++, t * dims + d);
     }
-    thr = min<i32>(floor, candidateBits);
-    thrV = i32x4.splat(thr);
+    thrV = i32x4.splat(min<i32>(floor, candidateBits));
     store<f32>(norms + (<usize>t << 2), sqrt<f32>(sum));
   }
   below += i32x4.extract_lane(belowV, 0) + i32x4.extract_lane(belowV, 1) + i32x4.extract_lane(belowV, 2) + i32x4.extract_lane(belowV, 3);

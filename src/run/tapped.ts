@@ -6,7 +6,7 @@ import { badModel, errorMessage } from '../errors.js';
 import { layerHook } from '../hooks.js';
 import { checkLayout } from '../model/layout.js';
 import type { ModelSpec } from '../model/load.js';
-import { applyTap, byOutputName, type TapPlan } from '../tap/plan.js';
+import { applyTap, byOutputName, sessionFetches, type TapPlan } from '../tap/plan.js';
 import { createSession, ort, type OpenSession, type RunOptions } from './session.js';
 import type { Outputs } from '../analyze/observe.js';
 
@@ -37,7 +37,7 @@ export async function openTapped(spec: ModelSpec, plan: TapPlan, runOpts: RunOpt
     throw badModel(`ONNX Runtime cannot load ${spec.onnxPath}: ${errorMessage(err)}`);
   }
   const { height, width } = spec.preprocess;
-  const unique = [...new Set(fetch)]; // two hooks may name one tensor (resid_post i = resid_pre i + 1)
+  const unique = sessionFetches({ fetch });
   const run = async (pixels: Float32Array[]): Promise<Outputs> => {
     const raw = await open.session.run({ [spec.inputName]: packBatch(pixels, height, width) }, unique);
     return byOutputName({ outputs, fetch }, raw) as Outputs;

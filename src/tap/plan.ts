@@ -107,6 +107,11 @@ export function applyTap(modelBytes: Uint8Array, plan: TapPlan): TappedGraph {
   return { bytes: encodeModel(model), hooks, outputs, fetch };
 }
 
+/** The names to ask the session for: `fetch` without repeats (two hooks may name one tensor, resid_post i = resid_pre i + 1). */
+export function sessionFetches(tapped: Pick<TappedGraph, 'fetch'>): string[] {
+  return [...new Set(tapped.fetch)];
+}
+
 /** A session's results (keyed by `fetch`) under the tap's output names. */
 export function byOutputName<T>(tapped: Pick<TappedGraph, 'outputs' | 'fetch'>, results: Record<string, T>): Record<string, T> {
   const named: Record<string, T> = {};

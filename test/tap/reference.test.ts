@@ -11,7 +11,7 @@ import { DEFAULT_CRITERIA } from '../../src/analyze/criteria.js';
 import { attnPattern, layerHook, type HookName } from '../../src/hooks.js';
 import { loadModel } from '../../src/model/load.js';
 import { ort } from '../../src/run/session.js';
-import { applyTap, byOutputName } from '../../src/tap/plan.js';
+import { applyTap, byOutputName, sessionFetches } from '../../src/tap/plan.js';
 import { fixtureModel } from '../helpers/env.js';
 
 interface Meta {
@@ -64,7 +64,7 @@ describe.each(FIXTURES)('graph tap on %s', (name, layerNormKind) => {
     const tap = applyTap(spec.bytes, { statsLayers: [], full, attention: false, topK: 1, criteria: DEFAULT_CRITERIA, keepOutputs: true });
     const session = await ort.InferenceSession.create(tap.bytes);
     const pixels = new ort.Tensor('float32', readF32(join(dir, 'reference', 'pixel_values.bin')), meta.pixelShape);
-    const out = byOutputName(tap, await session.run({ pixel_values: pixels }, [...new Set(tap.fetch)]));
+    const out = byOutputName(tap, await session.run({ pixel_values: pixels }, sessionFetches(tap)));
 
     const hidden = readF32(join(dir, 'reference', meta.hiddenStates.file));
     const perLayer = batch * tokens * dims;
