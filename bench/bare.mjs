@@ -23,9 +23,10 @@ const { height, width } = spec.preprocess;
 const { entries } = await walkImages(resolve(imageDir));
 let images = 0;
 let pending = [];
+const input = new Float32Array(batch * 3 * height * width); // one input buffer for every batch, as the scan does
 const flush = async () => {
   if (pending.length === 0) return;
-  await session.run({ [spec.inputName]: packBatch(pending, height, width) });
+  await session.run({ [spec.inputName]: packBatch(pending, height, width, input) });
   images += pending.length;
   pending = [];
 };

@@ -6,12 +6,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from './analyze/criteria.js';
-import { toObservation, type LayerObservation, type Outputs } from './analyze/observe.js';
 import { openAnalyser } from './analyze/analyser.js';
-import type { LayerStats } from './analyze/layer-stats.js';
+import type { BatchJob } from './analyze/analysis.js';
 import { layerHook } from './hooks.js';
 import { resolveAnalysis, saveAnalysis, type AnalysisOptions } from './analyze/extras.js';
-import { observeAttention, sinkTokens } from './analyze/attention.js';
 import { MassivitError, invalidOption } from './errors.js';
 import { DEFAULT_LIMITS } from './images/preprocess.js';
 import { inShard, type Shard } from './images/shard.js';
@@ -24,7 +22,7 @@ import { mapOrdered } from './run/pipeline.js';
 import type { Device } from './run/session.js';
 import { openTapped, type TappedModel } from './run/tapped.js';
 import { openDecoder, type Decoded } from './run/decode.js';
-import { getMeta, makeWriter, openStore, pruneFiles, pruneOrphans, setMeta, type Db, type ImageFailure, type ImageResult, type KnownFile } from './store/db.js';
+import { getMeta, openStore, pruneFiles, pruneOrphans, setMeta, type Db, type ImageFailure, type KnownFile } from './store/db.js';
 import type { TapPlan } from './tap/plan.js';
 import { recordScanFinished, recordScanStart, scanJsonFrom, summaryInputs } from './store/scan-meta.js';
 
@@ -156,41 +154,36 @@ async function runScan(
   onProgress?: (p: ScanProgress) => void,
 ): Promise<void> {
   const { spec, plan } = tapped;
-  const layers = plan.full.map((_, i) => i); // plan.full[i] is layerHook(i)
-  // The SIMD kernel analyses batch i in a worker while the session runs batch i + 1 (analyze/analyser.ts).
-  const analyser = openAnalyser({ layers: layers.length, batch, tokens: spec.tokens.sequenceLength, dims: spec.arch.hiddenSize, topK: plan.topK }, criteria);
-  const write = makeWriter(db);
-  write([], walkErrors.map((e) => ({ path: e.rel, hash: null, reason: e.reason })), []);
+  // Statistics, observations and SQLite rows of batch i are made in a worker while the session runs batch i + 1.
+  const analyser = openAnalyser({
+    shape: { layers: plan.full.length, batch, tokens: spec.tokens.sequenceLength, dims: spec.arch.hiddenSize, topK: plan.topK },
+    criteria, layout: spec.tokens, numBlocks: spec.hooks.numBlocks, store: db.name,
+  });
+  const whole = new Set<string>(plan.full);
   const progress: ScanProgress = { done: 0, total: entries.length, failed: walkErrors.length, reused: 0 };
+  let written = analyser.analyse({ images: [], hidden: [], failures: walkErrors.map((e) => ({ path: e.rel, hash: null, reason: e.reason })), known: [] });
+  written.catch(() => {}); // awaited by the first flush
   let pending: Prepared[] = [];
   let failures: ImageFailure[] = [];
   let reused: KnownFile[] = [];
-  let written: Promise<void> = Promise.resolve();
   const flush = async () => {
     const items = pending;
-    const failed = failures;
-    const known = reused;
+    const job: BatchJob = { images: items.map((p) => ({ path: p.entry.rel, hash: p.hash!, width: p.width!, height: p.height! })), hidden: [], failures, known: reused };
     pending = [];
     failures = [];
     reused = [];
-    let out: Outputs | undefined;
-    let analysed: Promise<LayerStats[][]> | undefined;
     if (items.length > 0) {
-      out = await tapped.run(items.map((p) => p.pixels!));
-      analysed = analyser.analyse(plan.full.map((hook) => out![hook].data as Float32Array), items.length);
+      const out = await tapped.run(items.map((p) => p.pixels!));
+      job.hidden = plan.full.map((hook) => out[hook].data as Float32Array); // plan.full[i] is layerHook(i)
+      if (plan.attention) job.attention = Object.fromEntries(tapped.outputs.filter((n) => !whole.has(n)).map((n) => [n, { data: out[n].data as Float32Array, dims: out[n].dims }]));
     }
-    await written; // batches are stored in order, one transaction each
-    written = (async () => {
-      const stats = analysed ? await analysed : [];
-      const results: ImageResult[] = items.map((p, i) => ({
-        path: p.entry.rel, hash: p.hash!, width: p.width!, height: p.height!,
-        layers: stats[i].map((s, slot): LayerObservation => toObservation(layers[slot], s, spec.tokens, criteria)),
-      }));
-      if (plan.attention) for (const [i, r] of results.entries()) r.attention = observeAttention(out!, i, spec.hooks.numBlocks, spec.tokens, sinkTokens(r.layers));
-      write(results, failed, known);
-      progress.done += items.length + failed.length + known.length;
+    const stored = analyser.analyse(job);
+    await written; // batches are stored in order; at most two are held at once
+    const count = job.images.length + job.failures.length + job.known.length;
+    written = stored.then(() => {
+      progress.done += count;
       onProgress?.({ ...progress });
-    })();
+    });
     written.catch(() => {}); // awaited by the next flush; this only keeps Node from calling it unhandled meanwhile
   };
   const ahead = Math.max(4, batch * 2);

@@ -7,7 +7,7 @@
 import { attnPattern } from '../hooks.js';
 import type { TokenLayout } from '../model/layout.js';
 import type { Db } from '../store/db.js';
-import type { LayerObservation, Outputs } from './observe.js';
+import type { LayerObservation } from './observe.js';
 import { blobToFloats, patchGrid } from './norms.js';
 
 /** The tokens whose received attention is measured, per image. */
@@ -58,15 +58,18 @@ export function sinkTokens(layers: LayerObservation[]): SinkTokens {
   return { kind: massive ? 'massive' : tokens.size > 0 ? 'near' : 'none', tokens: [...tokens].sort((a, b) => a - b) };
 }
 
-function itemRows(out: Outputs, name: string, item: number): { data: Float32Array; heads: number; tokens: number } {
+/** The tap's attention summary outputs (`….key_mass`, `….cls_row`: float32 [batch, heads, tokens]) by name. */
+export type AttentionOutputs = Record<string, { data: Float32Array; dims: readonly number[] }>;
+
+function itemRows(out: AttentionOutputs, name: string, item: number): { data: Float32Array; heads: number; tokens: number } {
   const t = out[name];
   const [, heads, tokens] = t.dims.map(Number);
-  const data = (t.data as Float32Array).subarray(item * heads * tokens, (item + 1) * heads * tokens);
+  const data = t.data.subarray(item * heads * tokens, (item + 1) * heads * tokens);
   return { data, heads, tokens };
 }
 
 /** Attention observation of one image of a batch; blocks without a pattern hook are skipped. */
-export function observeAttention(out: Outputs, item: number, numBlocks: number, layout: TokenLayout, sinks: SinkTokens): ImageAttention {
+export function observeAttention(out: AttentionOutputs, item: number, numBlocks: number, layout: TokenLayout, sinks: SinkTokens): ImageAttention {
   const blocks: BlockAttention[] = [];
   for (let block = 0; block < numBlocks; block++) {
     const hook = attnPattern(block);

@@ -56,6 +56,30 @@ export function normBin(norm: number): number {
   return Math.min(NORM_BIN_EDGES.length - 2, Math.max(0, k));
 }
 
+const AMBIGUOUS = 255;
+let binTable: Uint8Array | undefined;
+
+/**
+ * normBin by table: a float32's top 16 bits (sign, exponent, 7 mantissa bits) fix it to within 0.8%, and the
+ * bins are 33% wide, so all floats with the same top bits share a bin except near an edge (or NaN): those are
+ * marked and computed exactly. Same bins as normBin, without a log10 per token (scan.json's hot loop).
+ */
+function normBinTable(): Uint8Array {
+  if (binTable) return binTable;
+  const table = new Uint8Array(1 << 16);
+  const bits = new Uint32Array(1);
+  const value = new Float32Array(bits.buffer);
+  for (let top = 0; top < 1 << 16; top++) {
+    bits[0] = top << 16;
+    const low = normBin(value[0]);
+    const lowNaN = Number.isNaN(value[0]);
+    bits[0] = ((top << 16) | 0xffff) >>> 0;
+    const high = normBin(value[0]);
+    table[top] = low === high && !lowNaN && !Number.isNaN(value[0]) ? low : AMBIGUOUS;
+  }
+  return (binTable = table);
+}
+
 /** True for a patch on the outermost ring of the grid. */
 export function isBorder(layout: TokenLayout, token: number): boolean {
   const pos = patchPosition(layout, token);
@@ -79,7 +103,7 @@ class ThresholdAcc {
   cls = 0;
   registers = 0;
   grid: Float64Array;
-  constructor(readonly threshold: number, private readonly layout: TokenLayout, private readonly borderMask: boolean[]) {
+  constructor(readonly threshold: number, private readonly layout: TokenLayout, private readonly borderMask: Uint8Array) {
     this.grid = new Float64Array(layout.patchGrid[0] * layout.patchGrid[1]);
   }
   add(norms: Float32Array): void {
@@ -101,7 +125,7 @@ class ThresholdAcc {
   stats(): ThresholdStats {
     const { layout, images } = this;
     const patches = layout.sequenceLength - layout.patchStart;
-    const borderCount = this.borderMask.filter(Boolean).length;
+    const borderCount = this.borderMask.reduce((n, b) => n + b, 0);
     const centreCount = patches - borderCount;
     const [rows, cols] = layout.patchGrid;
     const share = (n: number, of: number) => (of > 0 ? n / of : 0);
@@ -120,8 +144,8 @@ class ThresholdAcc {
 
 interface MomentAcc {
   images: number;
-  patch: number[];
-  special: number[];
+  patch: Float64Array;
+  special: Float64Array;
   patchSum: number;
   patchSq: number;
   patchN: number;
@@ -130,41 +154,53 @@ interface MomentAcc {
   fixed: ThresholdAcc;
 }
 
-/** Norm BLOBs of every ok file, in file-path order. */
-function normRows(db: Db): Iterable<{ layer: number; norms: Buffer }> {
+/**
+ * [layer, norms BLOB] of every ok file. `ordered`: in file-path order, for the float sums (the same order
+ * in a single, resumed or merged scan gives the same bits); counts do not need it (and skip the sort).
+ */
+function normRows(db: Db, ordered: boolean): Iterable<[number, Buffer]> {
+  const order = ordered ? ' ORDER BY f.path, l.layer' : '';
   return db
-    .prepare(`SELECT l.layer, l.norms FROM files f JOIN layers l ON l.hash = f.hash WHERE f.status = 'ok' ORDER BY f.path, l.layer`)
-    .iterate() as Iterable<{ layer: number; norms: Buffer }>;
+    .prepare(`SELECT l.layer, l.norms FROM files f JOIN layers l ON l.hash = f.hash WHERE f.status = 'ok'${order}`)
+    .raw(true)
+    .iterate() as Iterable<[number, Buffer]>;
 }
 
+/** A float32 view of a BLOB: in place when aligned, else a copy (SQLite buffers need not be 4-byte aligned). */
 export function blobToFloats(blob: Buffer): Float32Array {
-  // Copy: SQLite buffers need not be 4-byte aligned.
+  if (blob.byteOffset % 4 === 0) return new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
   const bytes = new Uint8Array(blob.byteLength);
   bytes.set(blob);
   return new Float32Array(bytes.buffer);
 }
 
+function newMoments(threshold: number, layout: TokenLayout, borderMask: Uint8Array): MomentAcc {
+  const bins = NORM_BIN_EDGES.length - 1;
+  return { images: 0, patch: new Float64Array(bins), special: new Float64Array(bins), patchSum: 0, patchSq: 0, patchN: 0, cls: 0, reg: 0, fixed: new ThresholdAcc(threshold, layout, borderMask) };
+}
+
 /** Dataset norm statistics per layer; two passes (the automatic threshold needs the dataset moments first). */
 export function summarizeNorms(db: Db, layout: TokenLayout, threshold: number = DEFAULT_NORM_THRESHOLD): NormSummary {
-  const borderMask = Array.from({ length: layout.sequenceLength }, (_, t) => isBorder(layout, t));
-  const bins = NORM_BIN_EDGES.length - 1;
+  const borderMask = Uint8Array.from({ length: layout.sequenceLength }, (_, t) => (isBorder(layout, t) ? 1 : 0));
+  const table = normBinTable();
+  const { patchStart, sequenceLength } = layout;
   const acc = new Map<number, MomentAcc>();
-  for (const row of normRows(db)) {
-    const norms = blobToFloats(row.norms);
-    let a = acc.get(row.layer);
-    if (!a) {
-      a = { images: 0, patch: new Array(bins).fill(0), special: new Array(bins).fill(0), patchSum: 0, patchSq: 0, patchN: 0, cls: 0, reg: 0, fixed: new ThresholdAcc(threshold, layout, borderMask) };
-      acc.set(row.layer, a);
-    }
+  for (const [layer, blob] of normRows(db, true)) {
+    const norms = blobToFloats(blob);
+    const bits = new Uint32Array(norms.buffer, norms.byteOffset, norms.length);
+    let a = acc.get(layer);
+    if (!a) acc.set(layer, (a = newMoments(threshold, layout, borderMask)));
     a.images += 1;
-    for (let t = 0; t < layout.sequenceLength; t++) {
+    for (let t = 0; t < sequenceLength; t++) {
       const n = norms[t];
-      if (t >= layout.patchStart) {
-        a.patch[normBin(n)] += 1;
+      let bin = table[bits[t] >>> 16];
+      if (bin === AMBIGUOUS) bin = normBin(n);
+      if (t >= patchStart) {
+        a.patch[bin] += 1;
         a.patchSum += n;
         a.patchSq += n * n;
         a.patchN += 1;
-      } else a.special[normBin(n)] += 1;
+      } else a.special[bin] += 1;
     }
     a.cls += norms[layout.cls];
     for (const r of layout.registers) a.reg += norms[r];
@@ -178,12 +214,12 @@ export function summarizeNorms(db: Db, layout: TokenLayout, threshold: number = 
     moments.set(layer, { mean, sd });
     autos.set(layer, new ThresholdAcc(mean + 3 * sd, layout, borderMask));
   }
-  for (const row of normRows(db)) autos.get(row.layer)?.add(blobToFloats(row.norms));
+  for (const [layer, blob] of normRows(db, false)) autos.get(layer)?.add(blobToFloats(blob));
   const layers = [...acc]
     .sort((x, y) => x[0] - y[0])
     .map(([layer, a]): NormLayer => ({
       layer,
-      histogram: { patch: a.patch, special: a.special },
+      histogram: { patch: Array.from(a.patch), special: Array.from(a.special) },
       meanNorm: {
         cls: a.cls / a.images,
         registers: layout.registers.length > 0 ? a.reg / (a.images * layout.registers.length) : null,

@@ -4,7 +4,7 @@
  */
 import type { Db } from '../store/db.js';
 import { patchPosition, tokenRole, type TokenLayout, type TokenRole } from '../model/layout.js';
-import type { CellKind, ScanCriteria } from './criteria.js';
+import type { ScanCriteria } from './criteria.js';
 
 export interface LayerSummary {
   layer: number;
@@ -73,45 +73,54 @@ interface GroupAcc extends ImageCounter {
 
 interface ImageCounter {
   images: number;
-  lastPath: string;
+  /** files.rowid of the last image counted. */
+  last: number;
 }
 
-/** Rows arrive ordered by path, so an image is new to a counter exactly when its path differs from the last. */
-function countImage(c: ImageCounter, path: string): void {
-  if (c.lastPath !== path) {
+/** Rows arrive ordered by path, so an image is new to a counter exactly when its file differs from the last. */
+function countImage(c: ImageCounter, file: number): void {
+  if (c.last !== file) {
     c.images += 1;
-    c.lastPath = path;
+    c.last = file;
   }
 }
 
-function groupCells(db: Db, kind: CellKind, layout: TokenLayout): ActivationGroup[] {
+type GroupedKind = 'massive' | 'near';
+
+/** Massive and near-miss cells grouped by (layer, dim, token role), in one pass over the store. */
+function groupCells(db: Db, layout: TokenLayout): Record<GroupedKind, ActivationGroup[]> {
   const rows = db
     .prepare(
-      `SELECT f.path, c.layer, c.token, c.dim, c.value, l.median FROM files f
+      `SELECT f.rowid, c.kind, c.layer, c.token, c.dim, c.value, l.median FROM files f
        JOIN cells c ON c.hash = f.hash JOIN layers l ON l.hash = c.hash AND l.layer = c.layer
-       WHERE f.status = 'ok' AND c.kind = ? ORDER BY f.path, c.layer, c.rank`,
+       WHERE f.status = 'ok' AND c.kind IN ('massive', 'near') ORDER BY f.path, c.layer, c.rank`,
     )
-    .iterate(kind) as Iterable<{ path: string; layer: number; token: number; dim: number; value: number; median: number }>;
-  const groups = new Map<string, GroupAcc>();
-  for (const r of rows) {
-    const role = tokenRole(layout, r.token);
-    const key = `${r.layer}/${r.dim}/${role}`;
-    let g = groups.get(key);
+    .raw(true)
+    .iterate() as Iterable<[number, GroupedKind, number, number, number, number, number]>;
+  const groups = { massive: new Map<string, GroupAcc>(), near: new Map<string, GroupAcc>() };
+  for (const [file, kind, layer, token, dim, value, median] of rows) {
+    const role = tokenRole(layout, token);
+    const key = `${layer}/${dim}/${role}`;
+    let g = groups[kind].get(key);
     if (!g) {
-      g = { layer: r.layer, dim: r.dim, role, images: 0, lastPath: '', sum: 0, ratioSum: 0, n: 0, minAbs: Infinity, maxAbs: 0, tokenImages: new Map() };
-      groups.set(key, g);
+      g = { layer, dim, role, images: 0, last: -1, sum: 0, ratioSum: 0, n: 0, minAbs: Infinity, maxAbs: 0, tokenImages: new Map() };
+      groups[kind].set(key, g);
     }
-    const abs = Math.abs(r.value);
-    countImage(g, r.path);
-    g.sum += r.value;
-    g.ratioSum += r.median > 0 ? abs / r.median : 0;
+    const abs = Math.abs(value);
+    countImage(g, file);
+    g.sum += value;
+    g.ratioSum += median > 0 ? abs / median : 0;
     g.n += 1;
     g.minAbs = Math.min(g.minAbs, abs);
     g.maxAbs = Math.max(g.maxAbs, abs);
-    const t = g.tokenImages.get(r.token) ?? { images: 0, lastPath: '' };
-    countImage(t, r.path);
-    g.tokenImages.set(r.token, t);
+    let t = g.tokenImages.get(token);
+    if (!t) g.tokenImages.set(token, (t = { images: 0, last: -1 }));
+    countImage(t, file);
   }
+  return { massive: finishGroups(groups.massive, layout), near: finishGroups(groups.near, layout) };
+}
+
+function finishGroups(groups: Map<string, GroupAcc>, layout: TokenLayout): ActivationGroup[] {
   return [...groups.values()]
     .map((g) => {
       const tokens = [...g.tokenImages].map(([t, c]): [number, number] => [t, c.images]).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
@@ -186,8 +195,7 @@ function span(groups: ActivationGroup[]): { firstLayer: number | null; lastLayer
 export function summarize(db: Db, layout: TokenLayout, _criteria: ScanCriteria): DatasetSummary {
   const counts = db.prepare("SELECT status, COUNT(*) AS n FROM files GROUP BY status").all() as { status: string; n: number }[];
   const errors = db.prepare("SELECT path, reason FROM files WHERE status = 'error' ORDER BY path").all() as ImageError[];
-  const massive = groupCells(db, 'massive', layout);
-  const nearMisses = groupCells(db, 'near', layout);
+  const { massive, near: nearMisses } = groupCells(db, layout);
   return {
     images: {
       scanned: counts.find((c) => c.status === 'ok')?.n ?? 0,

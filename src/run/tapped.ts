@@ -19,10 +19,13 @@ export interface TappedModel {
   close(): Promise<void>;
 }
 
-/** Packs [3,H,W] images into one [B,3,H,W] tensor. */
-export function packBatch(images: Float32Array[], height: number, width: number): ort.Tensor {
+/**
+ * Packs [3,H,W] images into one [B,3,H,W] tensor, in `into` when it is large enough. A run reads its input
+ * only while it runs, so one buffer serves every batch of a session: ~5 MB less garbage per batch of 8.
+ */
+export function packBatch(images: Float32Array[], height: number, width: number, into?: Float32Array): ort.Tensor {
   const per = 3 * height * width;
-  const data = new Float32Array(images.length * per);
+  const data = into && into.length >= images.length * per ? into.subarray(0, images.length * per) : new Float32Array(images.length * per);
   images.forEach((img, i) => data.set(img, i * per));
   return new ort.Tensor('float32', data, [images.length, 3, height, width]);
 }
@@ -38,8 +41,10 @@ export async function openTapped(spec: ModelSpec, plan: TapPlan, runOpts: RunOpt
   }
   const { height, width } = spec.preprocess;
   const unique = sessionFetches({ fetch });
+  let input = new Float32Array(0);
   const run = async (pixels: Float32Array[]): Promise<Outputs> => {
-    const raw = await open.session.run({ [spec.inputName]: packBatch(pixels, height, width) }, unique);
+    if (input.length < pixels.length * 3 * height * width) input = new Float32Array(pixels.length * 3 * height * width);
+    const raw = await open.session.run({ [spec.inputName]: packBatch(pixels, height, width, input) }, unique);
     return byOutputName({ outputs, fetch }, raw) as Outputs;
   };
   const tapped: TappedModel = { spec, plan, open, outputs, run, close: () => open.session.release() };

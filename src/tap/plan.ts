@@ -8,6 +8,7 @@ import { indexGraph } from './graph.js';
 import { GraphBuilder, decodeModel, encodeModel, opsetVersion, type ModelProto } from './onnx.js';
 import { addLayerStats, addPatternStats, type Criteria } from './reduce.js';
 import { findResidualChain } from './residual.js';
+import { spliceGraph, type GraphAdditions } from './splice.js';
 
 export interface HookTable {
   numBlocks: number;
@@ -76,9 +77,16 @@ export interface TappedGraph {
 /** Returns the rewritten model bytes, the added outputs, and the session outputs that hold them. */
 export function applyTap(modelBytes: Uint8Array, plan: TapPlan): TappedGraph {
   const model = decodeModel(modelBytes);
+  const { additions, ...tapped } = tapModel(model, plan);
+  return { bytes: spliceGraph(modelBytes, additions) ?? encodeModel(model), ...tapped };
+}
+
+/** The tap's edit of a decoded model (in place), and what it appended: applyTap without the encoding. */
+export function tapModel(model: ModelProto, plan: TapPlan): Omit<TappedGraph, 'bytes'> & { additions: GraphAdditions } {
   const hooks = findHooks(model);
   const graph = model.graph!;
   const original = (graph.output ?? []).map((o) => o.name ?? '');
+  const counts = { nodes: (graph.node ?? []).length, initializers: (graph.initializer ?? []).length };
   if (!plan.keepOutputs) graph.output = [];
   const b = new GraphBuilder(graph);
   const ctx = { b, opset: hooks.opset };
@@ -104,7 +112,8 @@ export function applyTap(modelBytes: Uint8Array, plan: TapPlan): TappedGraph {
   const derived = (graph.output ?? []).map((o) => o.name ?? '').filter((n) => (original.includes(n) ? plan.keepOutputs : !whole.has(n)));
   const outputs = [...wholeHooks.keys(), ...derived];
   const fetch = [...wholeHooks.values(), ...derived];
-  return { bytes: encodeModel(model), hooks, outputs, fetch };
+  const additions = { nodes: (graph.node ?? []).slice(counts.nodes), initializers: (graph.initializer ?? []).slice(counts.initializers), outputs: graph.output ?? [] };
+  return { additions, hooks, outputs, fetch };
 }
 
 /** The names to ask the session for: `fetch` without repeats (two hooks may name one tensor, resid_post i = resid_pre i + 1). */

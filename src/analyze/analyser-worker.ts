@@ -1,0 +1,15 @@
+/** Worker side of analyze/analyser.ts: runs each batch it is sent through the analysis (analysis.ts). */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openAnalysis, type AnalysisSetup, type BatchJob } from './analysis.js';
+
+const analysis = openAnalysis(workerData as AnalysisSetup);
+
+parentPort!.on('message', ({ id, job, close }: { id: number; job?: BatchJob; close?: true }) => {
+  try {
+    if (job) analysis.run(job);
+    if (close) analysis.close();
+    parentPort!.postMessage({ id });
+  } catch (err) {
+    parentPort!.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+  }
+});
