@@ -1,7 +1,11 @@
 /** Worker side of analyze/analyser.ts: runs each batch it is sent through the analysis (analysis.ts). */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openAnalysis, type AnalysisSetup, type BatchJob } from './analysis.js';
+import { lowerThreadPriority } from '../run/thread-priority.js';
 
+// Below the model's threads, so a forward pass never waits for a thread preempted by the analysis
+// (run/thread-priority.ts; BENCHMARKS.md has the A/B).
+lowerThreadPriority(10);
 const analysis = openAnalysis(workerData as AnalysisSetup);
 
 parentPort!.on('message', ({ id, job, close }: { id: number; job?: BatchJob; close?: true }) => {
