@@ -159,7 +159,7 @@ async function runScan(
     shape: { layers: plan.full.length, batch, tokens: spec.tokens.sequenceLength, dims: spec.arch.hiddenSize, topK: plan.topK },
     criteria, layout: spec.tokens, numBlocks: spec.hooks.numBlocks, store: db.name,
   });
-  const whole = new Set<string>(plan.full);
+  const attentionOutputs = tapped.outputs.filter((n) => !(plan.full as string[]).includes(n)); // the tap's attention summaries
   const progress: ScanProgress = { done: 0, total: entries.length, failed: walkErrors.length, reused: 0 };
   let written = analyser.analyse({ images: [], hidden: [], failures: walkErrors.map((e) => ({ path: e.rel, hash: null, reason: e.reason })), known: [] });
   written.catch(() => {}); // awaited by the first flush
@@ -175,7 +175,7 @@ async function runScan(
     if (items.length > 0) {
       const out = await tapped.run(items.map((p) => p.pixels!));
       job.hidden = plan.full.map((hook) => out[hook].data as Float32Array); // plan.full[i] is layerHook(i)
-      if (plan.attention) job.attention = Object.fromEntries(tapped.outputs.filter((n) => !whole.has(n)).map((n) => [n, { data: out[n].data as Float32Array, dims: out[n].dims }]));
+      if (plan.attention) job.attention = Object.fromEntries(attentionOutputs.map((n) => [n, { data: out[n].data as Float32Array, dims: out[n].dims }]));
     }
     const stored = analyser.analyse(job);
     await written; // batches are stored in order; at most two are held at once

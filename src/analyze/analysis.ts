@@ -41,7 +41,7 @@ export interface BatchJob {
 }
 
 /** stats[item][slot] for hidden[slot] = float32 [size, tokens, dims] of one tapped layer. */
-export function statsOfBatch(kernel: LayerStatsKernel, hidden: Float32Array[], size: number, c: StatsCriteria): LayerStats[][] {
+function statsOfBatch(kernel: LayerStatsKernel, hidden: Float32Array[], size: number, c: StatsCriteria): LayerStats[][] {
   const stats: LayerStats[][] = Array.from({ length: size }, () => new Array<LayerStats>(hidden.length));
   // Layer by layer, so each copy into the kernel's memory is still in cache when the kernel reads it.
   hidden.forEach((h, slot) => {
