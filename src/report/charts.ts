@@ -1,6 +1,6 @@
 /**
  * Chart.js configurations, shared by the HTML (drawn in the browser) and the PNG figures (drawn by
- * chartjs-node-canvas): plain JSON, no callbacks, so the same object serves both and embeds safely.
+ * @napi-rs/canvas): plain JSON, no callbacks, so the same object serves both and embeds safely.
  */
 import type { TokenRole } from '../model/layout.js';
 import type { ScanJson } from './scan-json.js';

@@ -1,6 +1,6 @@
 /**
  * The two heatmaps, as SVG: inlined in the HTML as is (crisp, no script) and turned into PNG figures by
- * sharp (librsvg), so they exist even where the optional canvas package does not.
+ * @napi-rs/canvas (sharp where its binary cannot load; report/figures.ts).
  */
 import sharp from 'sharp';
 import { esc, fmt } from './html.js';

@@ -1,7 +1,7 @@
 /**
  * Single-scan reports and comparisons, end to end on the synthetic demo pair (planted massive activations:
  * synthetic-dinov2 in patch token 11, dims 24/51; synthetic-dinov2-reg in register token 3, dims 7/41; both
- * from layer 3). Real ONNX Runtime, sharp, SQLite and chartjs-node-canvas; the CLI is the built one.
+ * from layer 3). Real ONNX Runtime, sharp, SQLite and @napi-rs/canvas; the CLI is the built one.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -105,7 +105,7 @@ describe('massivit report <out>', () => {
     }
   });
 
-  it('writes the HTML and SVG figures, and says why, when chartjs-node-canvas cannot be loaded', async () => {
+  it('writes the HTML and SVG figures (through sharp), and says why, when @napi-rs/canvas cannot be loaded', async () => {
     const out = join(work, 'no-canvas');
     const result = await writeScanReport(plain.outDir, {
       html: join(out, 'report.html'),
@@ -113,7 +113,7 @@ describe('massivit report <out>', () => {
       loadCanvas: () => import('massivit-no-such-package' as string),
     });
     expect(existsSync(result.html)).toBe(true);
-    expect(result.figures?.skipped).toMatch(/^chartjs-node-canvas could not be loaded \(.*massivit-no-such-package.*\); install .*npm install canvas chartjs-node-canvas/);
+    expect(result.figures?.skipped).toMatch(/^@napi-rs\/canvas could not be loaded \(.*massivit-no-such-package.*\); .*npm install @napi-rs\/canvas/);
     expect(result.figures?.written.map((p) => p.split('/').pop()).sort()).toEqual(['feature-token-heatmap.png', 'norm-grid.png', 'patch-positions.png']);
   });
 
