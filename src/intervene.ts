@@ -19,7 +19,8 @@ import type { ScanJson } from './report/scan-json.js';
 import { mapOrdered } from './run/pipeline.js';
 import { createSession, ort, type Device, type OpenSession } from './run/session.js';
 import { openTapped, packBatch } from './run/tapped.js';
-import { scan, SUMMARY_FILE, STORE_FILE, writeJsonAtomic } from './scan.js';
+import { scan, writeJsonAtomic } from './scan.js';
+import { STORE_FILE, SUMMARY_FILE } from './contracts/files.js';
 import { describeImageError } from './images/decode-error.js';
 import { applyIntervention, FILL_INPUT, HIDDEN_OUTPUT, MASK_INPUT } from './tap/intervene.js';
 import { DEFAULT_CRITERIA } from './analyze/criteria.js';
@@ -27,7 +28,7 @@ import { VERSION } from './version.js';
 
 export type InterventionMode = 'zero' | 'mean';
 export const INTERVENTION_MODES: readonly InterventionMode[] = ['zero', 'mean'];
-export const INTERVENE_FILE = 'intervene.json';
+import { INTERVENE_FILE } from './contracts/files.js';
 const KNN_K = 5;
 
 export interface CellRef {

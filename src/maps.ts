@@ -4,16 +4,15 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
-import { imageClsRow } from './analyze/attention.js';
-import { imageNorms, patchGrid } from './analyze/norms.js';
+import { patchGrid } from './analyze/norms.js';
 import { MassivitError, invalidOption } from './errors.js';
 import { renderOverlay, type OverlayOptions } from './images/overlay.js';
 import { loadModel } from './model/load.js';
 import type { PreprocessSpec } from './model/preprocessor.js';
-import type { ScanJson } from './report/scan-json.js';
-import { STORE_FILE, SUMMARY_FILE } from './scan.js';
-import { getMeta } from './store/db.js';
+import { readScanJson } from './report/scan-json.js';
+import type { Db } from './store/db.js';
+import { imageClsRow, imageNorms } from './store/queries.js';
+import { imagesRoot, openStoreReadOnly, preprocessOf as storedPreprocess } from './store/reads.js';
 
 export type MapKind = 'norm' | 'attention';
 
@@ -43,21 +42,11 @@ export interface ImageMap {
   png?: Buffer;
 }
 
-function readSummary(scanDir: string): ScanJson {
-  const path = join(scanDir, SUMMARY_FILE);
-  if (!existsSync(path)) throw new MassivitError('BAD_OPTION', `${scanDir} holds no ${SUMMARY_FILE}: not a scan folder`);
-  return JSON.parse(readFileSync(path, 'utf8')) as ScanJson;
-}
-
 /** The preprocessing recorded in the store's fingerprint, else the model's. */
-function preprocessOf(db: Database.Database, model?: string): PreprocessSpec {
+function preprocessOf(db: Db, model?: string): PreprocessSpec {
   if (model) return loadModel(model).preprocess;
-  try {
-    const p = (JSON.parse(getMeta(db, 'fingerprint') ?? '{}') as { preprocess?: PreprocessSpec }).preprocess;
-    if (p && typeof p.width === 'number') return p;
-  } catch {
-    // fall through to the error below
-  }
+  const p = storedPreprocess(db);
+  if (p && typeof p.width === 'number') return p;
   throw new MassivitError('BAD_OPTION', 'The scan store does not record the preprocessing', 'Pass --model <the scanned model>');
 }
 
@@ -65,10 +54,11 @@ export async function imageMap(opts: MapOptions): Promise<ImageMap> {
   const kind = opts.kind ?? 'norm';
   if (kind !== 'norm' && kind !== 'attention') throw invalidOption('--kind', "'norm' or 'attention'", kind);
   const scanDir = resolve(opts.scanDir);
-  const summary = readSummary(scanDir);
+  const summary = readScanJson(scanDir);
   const t = summary.model.tokens;
   const layout = { ...t, sequenceLength: t.patchStart + t.patchGrid[0] * t.patchGrid[1] };
-  const db = new Database(join(scanDir, STORE_FILE), { readonly: true, fileMustExist: true });
+  const db = openStoreReadOnly(scanDir);
+  if (!db) throw new MassivitError('BAD_OPTION', `${scanDir} holds no scan.sqlite: maps need the scan's per-image store`);
   try {
     const max = kind === 'norm' ? summary.model.numLayers : summary.model.numLayers - 1;
     if (!Number.isInteger(opts.layer) || opts.layer < 0 || opts.layer > max) throw invalidOption('--layer', `an integer in 0…${max}`, opts.layer);
@@ -79,7 +69,7 @@ export async function imageMap(opts: MapOptions): Promise<ImageMap> {
     }
     const map: ImageMap = { kind, layer: opts.layer, image: opts.image, grid: patchGrid(values, layout), cls: values[layout.cls], registers: layout.registers.map((r) => values[r]) };
     if (opts.out) {
-      const root = opts.images ?? getMeta(db, 'imagesRoot');
+      const root = opts.images ?? imagesRoot(db);
       if (!root) throw new MassivitError('BAD_OPTION', 'The scan store does not record the image folder', 'Pass --images <the scanned folder>');
       const photo = join(root, opts.image);
       if (!existsSync(photo)) throw new MassivitError('BAD_OPTION', `The photo ${photo} no longer exists`, 'Pass --images <the scanned folder>');

@@ -15,8 +15,11 @@ import { describeFigures, writeScanReport } from './report/index.js';
 import type { ScanJson } from './report/scan-json.js';
 import { getMeta, openStore, setMeta, type Db } from './store/db.js';
 import { copyShardRows } from './store/merge.js';
-import { loadSummaryInputs, recordScanFinished, scanJsonFrom, type SummaryInputs } from './store/scan-meta.js';
-import { STORE_FILE, SUMMARY_FILE, writeJsonAtomic } from './scan.js';
+import { loadSummaryInputs, recordScanFinished } from './store/scan-meta.js';
+import type { SummaryInputs } from './contracts/scan-inputs.js';
+import { scanJsonFrom } from './scan-summary.js';
+import { writeJsonAtomic } from './scan.js';
+import { STORE_FILE, SUMMARY_FILE } from './contracts/files.js';
 
 export interface MergeOptions {
   /** Shard output folders (or their scan.sqlite files). */

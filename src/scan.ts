@@ -9,7 +9,7 @@ import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from './analyze
 import { openAnalyser } from './analyze/analyser.js';
 import type { BatchJob } from './analyze/analysis.js';
 import { layerHook } from './hooks.js';
-import { resolveAnalysis, saveAnalysis, type AnalysisOptions } from './analyze/extras.js';
+import { resolveAnalysis, type AnalysisOptions } from './analyze/extras.js';
 import { MassivitError, invalidOption } from './errors.js';
 import { DEFAULT_LIMITS } from './images/preprocess.js';
 import { inShard, type Shard } from './images/shard.js';
@@ -24,7 +24,8 @@ import { openTapped, type TappedModel } from './run/tapped.js';
 import { openDecoder, type Decoded } from './run/decode.js';
 import { getMeta, openStore, pruneFiles, pruneOrphans, setMeta, type Db, type ImageFailure, type KnownFile } from './store/db.js';
 import type { TapPlan } from './tap/plan.js';
-import { recordScanFinished, recordScanStart, scanJsonFrom, summaryInputs } from './store/scan-meta.js';
+import { recordScanFinished, recordScanStart, saveAnalysis } from './store/scan-meta.js';
+import { scanJsonFrom, summaryInputs } from './scan-summary.js';
 
 export interface ScanProgress {
   done: number;
@@ -60,8 +61,7 @@ export interface ScanOptions {
   normThreshold?: number;
 }
 
-export const STORE_FILE = 'scan.sqlite';
-export const SUMMARY_FILE = 'scan.json';
+import { STORE_FILE, SUMMARY_FILE } from './contracts/files.js';
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;

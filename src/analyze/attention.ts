@@ -6,40 +6,10 @@
  */
 import { attnPattern } from '../hooks.js';
 import type { TokenLayout } from '../model/layout.js';
-import type { Db } from '../store/db.js';
-import type { LayerObservation } from './observe.js';
-import { blobToFloats, patchGrid } from './norms.js';
+import type { BlockAttention, ClsRowRow, HeadAttention, HeadRow, ImageAttention, LayerObservation, SinkRow, SinkTokens } from '../contracts/rows.js';
+import { patchGrid } from './norms.js';
 
-/** The tokens whose received attention is measured, per image. */
-export interface SinkTokens {
-  /** 'massive' when the image has massive cells, else 'near' when it has near-miss cells, else 'none'. */
-  kind: 'massive' | 'near' | 'none';
-  /** Tokens holding a massive or near-miss cell at any layer of this image, ascending. */
-  tokens: number[];
-}
-
-export interface HeadAttention {
-  /** Mean over queries of the attention mass on the sink tokens (Σ key_mass over S). */
-  sink: number;
-  /** Same, on the CLS token. */
-  cls: number;
-  /** Same, on all register tokens together (0 without registers). */
-  registers: number;
-  /** The CLS query's attention mass on the sink tokens. */
-  clsToSink: number;
-}
-
-export interface BlockAttention {
-  block: number;
-  heads: HeadAttention[];
-  /** CLS query's attention row, mean over heads, float32 [tokens]. */
-  clsRow: Float32Array;
-}
-
-export interface ImageAttention {
-  sinks: SinkTokens;
-  blocks: BlockAttention[];
-}
+export type { BlockAttention, HeadAttention, ImageAttention, SinkTokens } from '../contracts/rows.js';
 
 /**
  * S for one image: tokens holding massive or near-miss cells at any layer (near-misses included so that
@@ -150,16 +120,21 @@ interface BlockAcc {
 }
 
 /** Dataset attention summary from the store (file-path order); undefined when the scan had no attention rows. */
-export function summarizeAttention(db: Db, layout: TokenLayout, missing: { block: number; reason: string }[] = []): AttentionSummary | undefined {
-  const sinkRows = db
-    .prepare(`SELECT s.kind, s.tokens FROM files f JOIN attn_sinks s ON s.hash = f.hash WHERE f.status = 'ok' ORDER BY f.path`)
-    .all() as { kind: SinkTokens['kind']; tokens: string }[];
+/** What the attention summary reads: the store's rows in file-path order (store/queries.ts). */
+export interface AttentionSource {
+  sinks: SinkRow[];
+  heads: () => Iterable<HeadRow>;
+  clsRows: () => Iterable<ClsRowRow>;
+}
+
+export function summarizeAttention(source: AttentionSource, layout: TokenLayout, missing: { block: number; reason: string }[] = []): AttentionSummary | undefined {
+  const sinkRows = source.sinks;
   if (sinkRows.length === 0) return undefined;
   const kinds = { massive: 0, near: 0, none: 0 };
   const tokenCount = new Map<number, number>();
   for (const r of sinkRows) {
     kinds[r.kind] += 1;
-    for (const t of JSON.parse(r.tokens) as number[]) tokenCount.set(t, (tokenCount.get(t) ?? 0) + 1);
+    for (const t of r.tokens) tokenCount.set(t, (tokenCount.get(t) ?? 0) + 1);
   }
   const T = layout.sequenceLength;
   const acc = new Map<number, BlockAcc>();
@@ -171,21 +146,15 @@ export function summarizeAttention(db: Db, layout: TokenLayout, missing: { block
     }
     return a;
   };
-  const heads = db
-    .prepare(
-      `SELECT a.block, a.head, a.sink_share, a.cls_share, a.reg_share, a.cls_sink_share, s.size FROM files f
-       JOIN attn a ON a.hash = f.hash JOIN attn_sinks s ON s.hash = f.hash WHERE f.status = 'ok' ORDER BY f.path, a.block, a.head`,
-    )
-    .iterate() as Iterable<{ block: number; head: number; sink_share: number; cls_share: number; reg_share: number; cls_sink_share: number; size: number }>;
-  for (const r of heads) {
+  for (const r of source.heads()) {
     const a = get(r.block);
-    const size = r.size;
+    const size = r.sinkSize;
     const add = (arr: number[], v: number) => (arr[r.head] = (arr[r.head] ?? 0) + v);
-    add(a.cls, r.cls_share);
-    add(a.reg, r.reg_share);
+    add(a.cls, r.clsShare);
+    add(a.reg, r.registerShare);
     if (size > 0) {
-      add(a.sink, r.sink_share);
-      add(a.clsSink, r.cls_sink_share);
+      add(a.sink, r.sinkShare);
+      add(a.clsSink, r.clsToSinkShare);
     }
     if (r.head === 0) {
       a.all += 1;
@@ -195,12 +164,8 @@ export function summarizeAttention(db: Db, layout: TokenLayout, missing: { block
       }
     }
   }
-  const maps = db
-    .prepare(`SELECT m.block, m.cls_row FROM files f JOIN attn_maps m ON m.hash = f.hash WHERE f.status = 'ok' ORDER BY f.path, m.block`)
-    .iterate() as Iterable<{ block: number; cls_row: Buffer }>;
-  for (const r of maps) {
-    const row = blobToFloats(r.cls_row);
-    const a = get(r.block);
+  for (const [block, row] of source.clsRows()) {
+    const a = get(block);
     for (let t = 0; t < T; t++) a.clsRow[t] += row[t];
   }
   const mean = (xs: number[]) => (xs.length > 0 ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
@@ -232,10 +197,3 @@ export function summarizeAttention(db: Db, layout: TokenLayout, missing: { block
   return { images: sinkRows.length, sinkKinds: kinds, sinkTokens, blocks, missing };
 }
 
-/** One image's head-mean CLS → token attention row at one block (for per-image maps). */
-export function imageClsRow(db: Db, rel: string, block: number): Float32Array | undefined {
-  const row = db
-    .prepare(`SELECT m.cls_row FROM files f JOIN attn_maps m ON m.hash = f.hash WHERE f.path = ? AND f.status = 'ok' AND m.block = ?`)
-    .get(rel, block) as { cls_row: Buffer } | undefined;
-  return row ? blobToFloats(row.cls_row) : undefined;
-}

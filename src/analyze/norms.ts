@@ -3,7 +3,7 @@
  * per-image `layers.norms` BLOBs (float32 [tokens]), in file-path order, so resume/merge/single runs agree.
  * Everything here merges across images: fixed log-spaced histogram bins, counts, sums and sums of squares.
  */
-import type { Db } from '../store/db.js';
+import type { NormRow } from '../contracts/rows.js';
 import { patchPosition, type TokenLayout } from '../model/layout.js';
 
 /** The paper's hand-picked high-norm threshold (Darcet et al. 2024, DINOv2). */
@@ -154,39 +154,21 @@ interface MomentAcc {
   fixed: ThresholdAcc;
 }
 
-/**
- * [layer, norms BLOB] of every ok file. `ordered`: in file-path order, for the float sums (the same order
- * in a single, resumed or merged scan gives the same bits); counts do not need it (and skip the sort).
- */
-function normRows(db: Db, ordered: boolean): Iterable<[number, Buffer]> {
-  const order = ordered ? ' ORDER BY f.path, l.layer' : '';
-  return db
-    .prepare(`SELECT l.layer, l.norms FROM files f JOIN layers l ON l.hash = f.hash WHERE f.status = 'ok'${order}`)
-    .raw(true)
-    .iterate() as Iterable<[number, Buffer]>;
-}
-
-/** A float32 view of a BLOB: in place when aligned, else a copy (SQLite buffers need not be 4-byte aligned). */
-export function blobToFloats(blob: Buffer): Float32Array {
-  if (blob.byteOffset % 4 === 0) return new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
-  const bytes = new Uint8Array(blob.byteLength);
-  bytes.set(blob);
-  return new Float32Array(bytes.buffer);
-}
-
 function newMoments(threshold: number, layout: TokenLayout, borderMask: Uint8Array): MomentAcc {
   const bins = NORM_BIN_EDGES.length - 1;
   return { images: 0, patch: new Float64Array(bins), special: new Float64Array(bins), patchSum: 0, patchSq: 0, patchN: 0, cls: 0, reg: 0, fixed: new ThresholdAcc(threshold, layout, borderMask) };
 }
 
-/** Dataset norm statistics per layer; two passes (the automatic threshold needs the dataset moments first). */
-export function summarizeNorms(db: Db, layout: TokenLayout, threshold: number = DEFAULT_NORM_THRESHOLD): NormSummary {
+/**
+ * Dataset norm statistics per layer; two passes (the automatic threshold needs the dataset moments first).
+ * `rows(ordered)`: every ok image's [layer, norms], in file-path order when `ordered` (float sums need it).
+ */
+export function summarizeNorms(rows: (ordered: boolean) => Iterable<NormRow>, layout: TokenLayout, threshold: number = DEFAULT_NORM_THRESHOLD): NormSummary {
   const borderMask = Uint8Array.from({ length: layout.sequenceLength }, (_, t) => (isBorder(layout, t) ? 1 : 0));
   const table = normBinTable();
   const { patchStart, sequenceLength } = layout;
   const acc = new Map<number, MomentAcc>();
-  for (const [layer, blob] of normRows(db, true)) {
-    const norms = blobToFloats(blob);
+  for (const [layer, norms] of rows(true)) {
     const bits = new Uint32Array(norms.buffer, norms.byteOffset, norms.length);
     let a = acc.get(layer);
     if (!a) acc.set(layer, (a = newMoments(threshold, layout, borderMask)));
@@ -214,7 +196,7 @@ export function summarizeNorms(db: Db, layout: TokenLayout, threshold: number = 
     moments.set(layer, { mean, sd });
     autos.set(layer, new ThresholdAcc(mean + 3 * sd, layout, borderMask));
   }
-  for (const [layer, blob] of normRows(db, false)) autos.get(layer)?.add(blobToFloats(blob));
+  for (const [layer, norms] of rows(false)) autos.get(layer)?.add(norms);
   const layers = [...acc]
     .sort((x, y) => x[0] - y[0])
     .map(([layer, a]): NormLayer => ({
@@ -232,10 +214,3 @@ export function summarizeNorms(db: Db, layout: TokenLayout, threshold: number = 
   return { binEdges: NORM_BIN_EDGES, autoRule: AUTO_RULE, layers };
 }
 
-/** One image's token norms at one layer, looked up by its path relative to the image root. */
-export function imageNorms(db: Db, rel: string, layer: number): Float32Array | undefined {
-  const row = db
-    .prepare(`SELECT l.norms FROM files f JOIN layers l ON l.hash = f.hash WHERE f.path = ? AND f.status = 'ok' AND l.layer = ?`)
-    .get(rel, layer) as { norms: Buffer } | undefined;
-  return row ? blobToFloats(row.norms) : undefined;
-}

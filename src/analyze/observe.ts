@@ -6,29 +6,11 @@
 import type { Tensor } from 'onnxruntime-node';
 import { layerHook } from '../hooks.js';
 import type { TokenLayout } from '../model/layout.js';
-import { classifyCell, type CellKind, type ScanCriteria } from './criteria.js';
+import type { Cell, LayerObservation } from '../contracts/rows.js';
+import { classifyCell, type ScanCriteria } from './criteria.js';
 import type { LayerStats } from './layer-stats.js';
 
-export interface Cell {
-  rank: number;
-  token: number;
-  dim: number;
-  value: number;
-  kind: CellKind;
-}
-
-export interface LayerObservation {
-  layer: number;
-  median: number;
-  /** The top-k cells by |a|, ranked. */
-  cells: Cell[];
-  /** Cells meeting the massive criterion anywhere in the hidden state (may exceed the top-k). */
-  massiveCount: number;
-  /** Dims that are outlier features in this image: [dim, tokens above outlierRatio × median]. */
-  outlierDims: [number, number][];
-  /** L2 norm of every token. */
-  norms: Float32Array;
-}
+export type { Cell, LayerObservation } from '../contracts/rows.js';
 
 export type Outputs = Record<string, Tensor>;
 

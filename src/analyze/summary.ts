@@ -2,9 +2,17 @@
  * The dataset summary (scan.json), recomputed from the per-image store in a fixed order (by file path),
  * so a resumed scan, a merged set of shards and a single uninterrupted run give identical numbers.
  */
-import type { Db } from '../store/db.js';
+import type { FlaggedCellRow, ImageError, LayerRow, OutlierRow } from '../contracts/rows.js';
 import { patchPosition, tokenRole, type TokenLayout, type TokenRole } from '../model/layout.js';
-import type { ScanCriteria } from './criteria.js';
+
+/** What the dataset summary reads: the store's rows in file-path order (store/queries.ts). */
+export interface SummarySource {
+  counts: { scanned: number; failed: number };
+  errors: ImageError[];
+  flaggedCells: () => Iterable<FlaggedCellRow>;
+  layers: () => Iterable<LayerRow>;
+  outliers: () => Iterable<OutlierRow>;
+}
 
 export interface LayerSummary {
   layer: number;
@@ -44,10 +52,7 @@ export interface OutlierFeature {
   meanTokens: number;
 }
 
-export interface ImageError {
-  path: string;
-  reason: string;
-}
+export type { ImageError } from '../contracts/rows.js';
 
 export interface DatasetSummary {
   images: { scanned: number; failed: number; errors: ImageError[] };
@@ -88,15 +93,7 @@ function countImage(c: ImageCounter, file: number): void {
 type GroupedKind = 'massive' | 'near';
 
 /** Massive and near-miss cells grouped by (layer, dim, token role), in one pass over the store. */
-function groupCells(db: Db, layout: TokenLayout): Record<GroupedKind, ActivationGroup[]> {
-  const rows = db
-    .prepare(
-      `SELECT f.rowid, c.kind, c.layer, c.token, c.dim, c.value, l.median FROM files f
-       JOIN cells c ON c.hash = f.hash JOIN layers l ON l.hash = c.hash AND l.layer = c.layer
-       WHERE f.status = 'ok' AND c.kind IN ('massive', 'near') ORDER BY f.path, c.layer, c.rank`,
-    )
-    .raw(true)
-    .iterate() as Iterable<[number, GroupedKind, number, number, number, number, number]>;
+function groupCells(rows: Iterable<FlaggedCellRow>, layout: TokenLayout): Record<GroupedKind, ActivationGroup[]> {
   const groups = { massive: new Map<string, GroupAcc>(), near: new Map<string, GroupAcc>() };
   for (const [file, kind, layer, token, dim, value, median] of rows) {
     const role = tokenRole(layout, token);
@@ -143,14 +140,7 @@ function finishGroups(groups: Map<string, GroupAcc>, layout: TokenLayout): Activ
     .sort((a, b) => a.layer - b.layer || b.images - a.images || a.dim - b.dim || a.role.localeCompare(b.role));
 }
 
-function layerSummaries(db: Db): LayerSummary[] {
-  const rows = db
-    .prepare(
-      `SELECT l.layer, l.median, l.top1, l.top2, l.top3, l.massive_count,
-         (SELECT kind FROM cells c WHERE c.hash = l.hash AND c.layer = l.layer AND c.rank = 0) AS kind0
-       FROM files f JOIN layers l ON l.hash = f.hash WHERE f.status = 'ok' ORDER BY f.path, l.layer`,
-    )
-    .iterate() as Iterable<{ layer: number; median: number; top1: number; top2: number; top3: number; massive_count: number; kind0: string | null }>;
+function layerSummaries(rows: Iterable<LayerRow>): LayerSummary[] {
   const acc = new Map<number, { n: number; top1: number; top2: number; top3: number; median: number; massive: number; near: number }>();
   for (const r of rows) {
     const a = acc.get(r.layer) ?? { n: 0, top1: 0, top2: 0, top3: 0, median: 0, massive: 0, near: 0 };
@@ -159,8 +149,8 @@ function layerSummaries(db: Db): LayerSummary[] {
     a.top2 += r.top2;
     a.top3 += r.top3;
     a.median += r.median;
-    if (r.massive_count > 0) a.massive += 1;
-    if (r.kind0 === 'near') a.near += 1;
+    if (r.massiveCount > 0) a.massive += 1;
+    if (r.topKind === 'near') a.near += 1;
     acc.set(r.layer, a);
   }
   return [...acc]
@@ -168,13 +158,7 @@ function layerSummaries(db: Db): LayerSummary[] {
     .map(([layer, a]) => ({ layer, top1: a.top1 / a.n, top2: a.top2 / a.n, top3: a.top3 / a.n, median: a.median / a.n, imagesWithMassive: a.massive, imagesWithNearMiss: a.near }));
 }
 
-function outlierFeatures(db: Db): OutlierFeature[] {
-  const rows = db
-    .prepare(
-      `SELECT o.layer, o.dim, o.tokens FROM files f JOIN outlier_dims o ON o.hash = f.hash
-       WHERE f.status = 'ok' ORDER BY f.path, o.layer, o.dim`,
-    )
-    .iterate() as Iterable<{ layer: number; dim: number; tokens: number }>;
+function outlierFeatures(rows: Iterable<OutlierRow>): OutlierFeature[] {
   const acc = new Map<string, OutlierFeature & { sum: number }>();
   for (const r of rows) {
     const key = `${r.layer}/${r.dim}`;
@@ -192,20 +176,14 @@ function span(groups: ActivationGroup[]): { firstLayer: number | null; lastLayer
   return { firstLayer: Math.min(...layers), lastLayer: Math.max(...layers) };
 }
 
-export function summarize(db: Db, layout: TokenLayout, _criteria: ScanCriteria): DatasetSummary {
-  const counts = db.prepare("SELECT status, COUNT(*) AS n FROM files GROUP BY status").all() as { status: string; n: number }[];
-  const errors = db.prepare("SELECT path, reason FROM files WHERE status = 'error' ORDER BY path").all() as ImageError[];
-  const { massive, near: nearMisses } = groupCells(db, layout);
+export function summarize(source: SummarySource, layout: TokenLayout): DatasetSummary {
+  const { massive, near: nearMisses } = groupCells(source.flaggedCells(), layout);
   return {
-    images: {
-      scanned: counts.find((c) => c.status === 'ok')?.n ?? 0,
-      failed: counts.find((c) => c.status === 'error')?.n ?? 0,
-      errors,
-    },
-    layers: layerSummaries(db),
+    images: { ...source.counts, errors: source.errors },
+    layers: layerSummaries(source.layers()),
     massive,
     nearMisses,
-    outlierFeatures: outlierFeatures(db),
+    outlierFeatures: outlierFeatures(source.outliers()),
     emergence: span(massive),
     nearMissEmergence: span(nearMisses),
   };

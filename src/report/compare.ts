@@ -16,9 +16,10 @@ import { compareSinkChart } from './charts-attention.js';
 import { writeFigures, type CanvasLoader, type FigureResult } from './figures.js';
 import { chartFigure, esc, fmt, renderPage, sortableTable } from './html.js';
 import { footer, roleCell } from './sections.js';
-import { layoutOf, openStoreReadOnly, readScanJson, roleCounts, roleCountsFromSummary, type RoleCounts } from './store-read.js';
+import { openStoreReadOnly, roleCounts, type CellKindShown, type RoleCounts } from '../store/reads.js';
+import { layoutOf, readScanJson, type ScanJson } from './scan-json.js';
 
-export const COMPARE_FILE = 'compare.html';
+import { COMPARE_FILE } from '../contracts/files.js';
 const ROLES: TokenRole[] = ['cls', 'register', 'patch'];
 
 export interface CompareOptions {
@@ -248,3 +249,9 @@ export async function writeComparison(scanDirs: string[], opts: CompareOptions):
   return result;
 }
 
+/** Role counts from scan.json alone (image × group occurrences), for a folder without its store. */
+export function roleCountsFromSummary(scan: ScanJson, kind: CellKindShown): RoleCounts {
+  const counts: RoleCounts = { cls: 0, register: 0, patch: 0 };
+  for (const g of kind === 'massive' ? scan.massive : scan.nearMisses) counts[g.role] += g.images;
+  return counts;
+}

@@ -8,11 +8,13 @@ import { loadModel, type ModelSpec } from '../model/load.js';
 import { describeFigures } from './figures.js';
 import type { ScanJson } from './scan-json.js';
 import { writeScanReport, type ReportResult } from './single.js';
-import { imagesRoot, openStoreReadOnly, readScanJson } from './store-read.js';
+import { imagesRoot, openStoreReadOnly } from '../store/reads.js';
+import { readScanJson } from './scan-json.js';
 import { captureFeatureTokenView } from './views.js';
 
-export { writeScanReport, type ReportOptions, type ReportResult, REPORT_FILE } from './single.js';
-export { writeComparison, type CompareOptions, type CompareResult, COMPARE_FILE } from './compare.js';
+export { writeScanReport, type ReportOptions, type ReportResult } from './single.js';
+export { writeComparison, type CompareOptions, type CompareResult } from './compare.js';
+export { REPORT_FILE, COMPARE_FILE } from '../contracts/files.js';
 export { describeFigures, type FigureResult } from './figures.js';
 
 export interface AfterScanOptions {

@@ -6,6 +6,11 @@ import type { Family } from '../model/config.js';
 import type { Precision } from '../model/precision.js';
 import type { NormSummary } from '../analyze/norms.js';
 import type { AttentionSummary } from '../analyze/attention.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SUMMARY_FILE } from '../contracts/files.js';
+import { MassivitError, errorMessage } from '../errors.js';
+import type { TokenLayout } from '../model/layout.js';
 
 export const SCAN_JSON_VERSION = 1;
 
@@ -75,4 +80,29 @@ export function modelInfo(spec: ModelSpec): ScanModelInfo {
     sha256: spec.sha256,
     ...(spec.arch.synthetic ? { synthetic: spec.arch.synthetic } : {}),
   };
+}
+
+/** The layout object the analysis code expects, rebuilt from scan.json. */
+export function layoutOf(scan: ScanJson): TokenLayout {
+  const t = scan.model.tokens;
+  return { cls: t.cls, registers: t.registers, patchStart: t.patchStart, patchGrid: t.patchGrid, sequenceLength: scan.model.sequenceLength };
+}
+
+
+/** The one reader of scan.json: checks the version and the fields every consumer relies on. */
+export function readScanJson(dir: string): ScanJson {
+  const path = join(resolve(dir), SUMMARY_FILE);
+  if (!existsSync(path)) {
+    throw new MassivitError('BAD_OUTPUT', `${dir} holds no ${SUMMARY_FILE}: not a finished scan folder`, 'Pass the --out folder of a `massivit scan` run');
+  }
+  let scan: ScanJson;
+  try {
+    scan = JSON.parse(readFileSync(path, 'utf8')) as ScanJson;
+  } catch (err) {
+    throw new MassivitError('BAD_OUTPUT', `Cannot read ${path}: ${errorMessage(err)}`);
+  }
+  if (scan.version !== SCAN_JSON_VERSION || !scan.model || !Array.isArray(scan.layers)) {
+    throw new MassivitError('BAD_OUTPUT', `${path} is not a scan.json of version ${SCAN_JSON_VERSION}`, 'Re-run the scan with this version of massivit');
+  }
+  return scan;
 }

@@ -7,12 +7,9 @@ import { dirname, join, resolve } from 'node:path';
 import { layerCurvesChart, featureTokenChart, type ChartConfig } from './charts.js';
 import { writeFigures, type CanvasLoader, type FigureResult } from './figures.js';
 import { chartFigure, esc, fmt, renderPage } from './html.js';
-import type { ScanJson } from './scan-json.js';
+import { layoutOf, readScanJson, type ScanJson } from './scan-json.js';
 import { criteriaText, errorList, footer, groupTable, headline, layoutText, roleCell, syntheticBanner, warningList } from './sections.js';
-import {
-  imagesRoot, layoutOf, openStoreReadOnly, positionCounts, preprocessOf, readScanJson, topImages,
-  type CellKindShown, type TopImage,
-} from './store-read.js';
+import { imagesRoot, openStoreReadOnly, positionCounts, preprocessOf, topImages, type CellKindShown, type TopImage } from '../store/reads.js';
 import { featureTokenSvg, positionHeatmapSvg } from './svg.js';
 import { thumbnails, type Thumbnail } from './thumbs.js';
 import { readView, type FeatureTokenView } from './views.js';
@@ -22,8 +19,7 @@ import { attentionPart } from './sections-attention.js';
 import { findIntervention, intervenePart } from './sections-intervene.js';
 import type { Db } from '../store/db.js';
 
-export const REPORT_FILE = 'report.html';
-export const FIGURES_DIR = 'figures';
+import { REPORT_FILE, FIGURES_DIR } from '../contracts/files.js';
 const TOP_IMAGES = 6;
 
 export interface ReportOptions {

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { errorMessage } from '../errors.js';
 import { resizeTarget } from '../images/preprocess.js';
 import type { PreprocessSpec } from '../model/preprocessor.js';
-import type { TopImage } from './store-read.js';
+import type { TopImage } from '../store/reads.js';
 
 export const THUMB_SIZE = 256;
 

@@ -13,9 +13,9 @@ import type { ModelSpec } from '../model/load.js';
 import { openTapped } from '../run/tapped.js';
 import type { ScanJson } from './scan-json.js';
 import type { Db } from '../store/db.js';
-import { strongestImage } from './store-read.js';
+import { isScannedImage, strongestImage } from '../store/reads.js';
 
-export const VIEW_FILE = join('views', 'feature-token.json');
+import { VIEW_FILE } from '../contracts/files.js';
 export const VIEW_VERSION = 1;
 /** Grid bounds: enough to see single cells in a ViT-B at 224 px, small enough to embed (≈ 10 kB). */
 const MAX_ROWS = 128;
@@ -59,8 +59,7 @@ export function pickView(db: Db, scan: ScanJson, choice: { layer?: number; image
     [layer, reason] = [choice.layer, 'chosen'];
   }
   if (choice.image !== undefined) {
-    const ok = db.prepare("SELECT 1 FROM files WHERE path = ? AND status = 'ok'").get(choice.image);
-    if (!ok) throw invalidOption('--image', 'the path of a scanned image, relative to the scanned folder', choice.image);
+    if (!isScannedImage(db, choice.image)) throw invalidOption('--image', 'the path of a scanned image, relative to the scanned folder', choice.image);
     return { layer, reason: 'chosen', image: choice.image };
   }
   const best = strongestImage(db, layer);

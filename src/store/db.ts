@@ -4,8 +4,9 @@
  * scan leaves no half-written rows. scan.json is always recomputed from here (see analyze/summary.ts).
  */
 import Database from 'better-sqlite3';
-import type { LayerObservation } from '../analyze/observe.js';
-import type { ImageAttention } from '../analyze/attention.js';
+import type { ImageAttention, ImageFailure, ImageResult, KnownFile } from '../contracts/rows.js';
+
+export type { ImageFailure, ImageResult, KnownFile } from '../contracts/rows.js';
 
 export type Db = Database.Database;
 
@@ -52,30 +53,9 @@ export function setMeta(db: Db, key: string, value: string): void {
   db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
 }
 
-export interface ImageResult {
-  path: string;
-  hash: string;
-  width: number;
-  height: number;
-  layers: LayerObservation[];
-  /** Present when the scan taps attention. */
-  attention?: ImageAttention;
-}
-
-export interface ImageFailure {
-  path: string;
-  hash: string | null;
-  reason: string;
-}
-
 /** Only cells worth keeping: the top 3 always, then anything massive, near-miss or outlier. */
 function keep(rank: number, kind: string): boolean {
   return rank < 3 || kind !== 'top';
-}
-
-export interface KnownFile {
-  path: string;
-  hash: string;
 }
 
 export type Writer = (results: ImageResult[], failures: ImageFailure[], known: KnownFile[]) => void;

@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeComparison } from '../../src/report/index.js';
-import { layoutOf, openStoreReadOnly, positionCounts } from '../../src/report/store-read.js';
+import { layoutOf } from '../../src/report/scan-json.js';
+import { openStoreReadOnly, positionCounts } from '../../src/store/reads.js';
 import { readView } from '../../src/report/views.js';
 import { IMAGES, realVitTiny, tempDir } from '../helpers/env.js';
 import { ARTIFACTS, openBrowser, type Browser } from './browser.js';

@@ -1,41 +1,14 @@
 /**
- * What a report reads from a finished scan folder: scan.json (the summary) and, read-only, scan.sqlite
- * (per-image cells, for where massive activations sit and which photos show them best).
+ * What reports and maps read from a finished scan's store, read-only: per-image cells (where massive
+ * activations sit and which photos show them best), the recorded image root and preprocessing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { MassivitError, errorMessage } from '../errors.js';
+import { STORE_FILE } from '../contracts/files.js';
 import { patchPosition, tokenRole, type TokenLayout, type TokenRole } from '../model/layout.js';
 import type { PreprocessSpec } from '../model/preprocessor.js';
-import type { Db } from '../store/db.js';
-import { SCAN_JSON_VERSION, type ScanJson } from './scan-json.js';
-
-export const STORE_FILE = 'scan.sqlite';
-export const SUMMARY_FILE = 'scan.json';
-
-/** The layout object the analysis code expects, rebuilt from scan.json. */
-export function layoutOf(scan: ScanJson): TokenLayout {
-  const t = scan.model.tokens;
-  return { cls: t.cls, registers: t.registers, patchStart: t.patchStart, patchGrid: t.patchGrid, sequenceLength: scan.model.sequenceLength };
-}
-
-export function readScanJson(dir: string): ScanJson {
-  const path = join(resolve(dir), SUMMARY_FILE);
-  if (!existsSync(path)) {
-    throw new MassivitError('BAD_OUTPUT', `${dir} holds no ${SUMMARY_FILE}: not a finished scan folder`, 'Pass the --out folder of a `massivit scan` run');
-  }
-  let scan: ScanJson;
-  try {
-    scan = JSON.parse(readFileSync(path, 'utf8')) as ScanJson;
-  } catch (err) {
-    throw new MassivitError('BAD_OUTPUT', `Cannot read ${path}: ${errorMessage(err)}`);
-  }
-  if (scan.version !== SCAN_JSON_VERSION || !scan.model || !Array.isArray(scan.layers)) {
-    throw new MassivitError('BAD_OUTPUT', `${path} is not a scan.json of version ${SCAN_JSON_VERSION}`, 'Re-run the scan with this version of massivit');
-  }
-  return scan;
-}
+import type { Db } from './db.js';
 
 /**
  * The store for reading, or undefined when the folder has none (a copied scan.json alone still reports).
@@ -152,11 +125,9 @@ export function roleCounts(db: Db, layout: TokenLayout, kind: CellKindShown): Ro
   return counts;
 }
 
-/** Role counts from scan.json alone (image × group occurrences), for a folder without its store. */
-export function roleCountsFromSummary(scan: ScanJson, kind: CellKindShown): RoleCounts {
-  const counts: RoleCounts = { cls: 0, register: 0, patch: 0 };
-  for (const g of kind === 'massive' ? scan.massive : scan.nearMisses) counts[g.role] += g.images;
-  return counts;
+/** Whether `rel` is a successfully scanned file of this store. */
+export function isScannedImage(db: Db, rel: string): boolean {
+  return db.prepare("SELECT 1 FROM files WHERE path = ? AND status = 'ok'").get(rel) !== undefined;
 }
 
 /** The image with the largest top-1 |a| at `layer` (ties: first path). */
