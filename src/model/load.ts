@@ -3,8 +3,9 @@
  * preprocessing, token layout and the hook table. Every problem is reported here, before any image is read.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { readRegularFile } from '../contracts/regular-file.js';
 import { badModel, errorMessage } from '../errors.js';
 import { findHooks, type HookTable } from '../tap/plan.js';
 import { decodeModel, encodeModel, type ModelProto } from '../tap/onnx.js';
@@ -47,9 +48,22 @@ export interface LoadOptions extends BareModelOptions {
 
 const CANDIDATES = ['model.onnx', 'onnx/model.onnx', 'vision_model.onnx', 'onnx/vision_model.onnx'];
 
-function readJson(path: string): Record<string, unknown> {
+/** Config files are a few kB; 16 MiB is far beyond any real one. */
+const MAX_JSON_BYTES = 16 * 2 ** 20;
+/** protobuf cannot hold a message of 2 GiB or more, so no single .onnx file is larger. */
+const MAX_ONNX_BYTES = 2 ** 31;
+
+function readJson(path: string): unknown {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(readRegularFile(path, MAX_JSON_BYTES, path).toString('utf8')) as unknown;
+  } catch (err) {
+    throw badModel(`Cannot read ${path}: ${errorMessage(err)}`);
+  }
+}
+
+function readOnnx(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readRegularFile(path, MAX_ONNX_BYTES, path));
   } catch (err) {
     throw badModel(`Cannot read ${path}: ${errorMessage(err)}`);
   }
@@ -99,17 +113,45 @@ function decode(bytes: Uint8Array, path: string): ModelProto {
   return model;
 }
 
-/** Large exports keep weights in side files (model.onnx_data); a missing one would fail deep inside ORT. */
+/** Bytes per element of the ONNX data types a weight can have (TensorProto.DataType). */
+const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+
+/**
+ * Large exports keep weights in side files (model.onnx_data). Each entry must name a regular file inside
+ * the model's folder (after resolving links), other than the graph itself, with an offset and length that
+ * fit the file and the tensor: anything else would fail deep inside ONNX Runtime, block, or read elsewhere.
+ */
 function checkExternalData(model: ModelProto, path: string): void {
-  const files = new Set<string>();
+  const folder = realpathSync(dirname(path));
+  const self = realpathSync(path);
+  const sizes = new Map<string, number>();
   for (const t of model.graph!.initializer ?? []) {
     if (t.dataLocation !== 1) continue; // TensorProto.DataLocation.EXTERNAL
-    const location = (t.externalData ?? []).find((e) => e.key === 'location')?.value;
-    if (location) files.add(location);
-  }
-  for (const f of files) {
+    const entry = (key: string) => (t.externalData ?? []).find((e) => e.key === key)?.value;
+    const f = entry('location') ?? '';
+    const bad = (why: string, hint?: string) => badModel(`${path}: external weights of tensor '${t.name}' ${why}`, hint);
+    if (f === '' || f === '.') throw badModel(`${path} names an empty external weights location ('${f}') for tensor '${t.name}': refused`);
     if (isAbsolute(f) || f.split(/[\\/]/).includes('..')) throw badModel(`${path} names an external weights file outside its folder ('${f}'): refused`);
-    if (!existsSync(join(dirname(path), f))) throw badModel(`${path} keeps its weights in the external file '${f}', which is missing next to it`, 'Download the .onnx together with its _data file');
+    let size = sizes.get(f);
+    if (size === undefined) {
+      const target = join(dirname(path), f);
+      if (!existsSync(target)) throw badModel(`${path} keeps its weights in the external file '${f}', which is missing next to it`, 'Download the .onnx together with its _data file');
+      const real = realpathSync(target);
+      const rel = relative(folder, real);
+      if (rel.startsWith('..') || isAbsolute(rel)) throw badModel(`${path} names an external weights file outside its folder ('${f}' links to ${real}): refused`);
+      if (real === self) throw badModel(`${path} names itself as its external weights file ('${f}'): refused`);
+      const st = statSync(real);
+      if (!st.isFile()) throw badModel(`${path} names an external weights file '${f}' that is not a regular file: refused`);
+      sizes.set(f, (size = st.size));
+    }
+    const offset = Number(entry('offset') ?? 0);
+    const length = Number(entry('length') ?? Number.NaN);
+    const elem = ELEMENT_BYTES[t.dataType ?? 0];
+    const expected = elem === undefined ? undefined : (t.dims ?? []).reduce((n: number, d) => n * Number(d), elem);
+    if (!Number.isSafeInteger(offset) || offset < 0) throw bad(`have the offset ${entry('offset')}: expected a non-negative integer`);
+    if (!Number.isSafeInteger(length) || length < 0) throw bad(`have the length ${entry('length') ?? '(none)'}: expected a non-negative integer`);
+    if (expected !== undefined && length !== expected) throw bad(`have the length ${length}, but its shape and type need ${expected} bytes`);
+    if (offset + length > size) throw bad(`run past the end of '${f}' (${offset} + ${length} > ${size} bytes)`);
   }
 }
 
@@ -128,7 +170,7 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
   const configPath = join(dir, 'config.json');
   const hasConfig = existsSync(configPath);
   const arch0 = hasConfig ? parseArchConfig(readJson(configPath)) : undefined;
-  const fileBytes = new Uint8Array(readFileSync(onnxPath));
+  const fileBytes = readOnnx(onnxPath);
   const model = decode(fileBytes, onnxPath);
   const bytes = inlineExternalData(model, onnxPath) ? encodeModel(model) : fileBytes;
   const inputName = imageInput(model);

@@ -21,24 +21,47 @@ export interface PreprocessSpec {
 
 type Json = Record<string, unknown>;
 
+/** A side length in pixels: a positive integer no larger than any real input (16384 px). */
+function side(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 16384;
+}
+
 function hw(value: unknown, squareIsShortest: boolean): PreprocessSpec['resize'] {
-  if (typeof value === 'number') return squareIsShortest ? { kind: 'shortest_edge', edge: value } : { kind: 'exact', height: value, width: value };
+  if (typeof value === 'number' && side(value)) return squareIsShortest ? { kind: 'shortest_edge', edge: value } : { kind: 'exact', height: value, width: value };
   if (value && typeof value === 'object') {
     const v = value as Json;
-    if (typeof v.height === 'number' && typeof v.width === 'number') return { kind: 'exact', height: v.height, width: v.width };
-    if (typeof v.shortest_edge === 'number') return { kind: 'shortest_edge', edge: v.shortest_edge };
+    if (side(v.height) && side(v.width)) return { kind: 'exact', height: v.height, width: v.width };
+    if (side(v.shortest_edge)) return { kind: 'shortest_edge', edge: v.shortest_edge };
   }
-  throw badModel(`preprocessor_config.json: cannot read size ${JSON.stringify(value)}`);
+  throw badModel(`preprocessor_config.json: cannot read size ${JSON.stringify(value)} (expected whole pixel counts from 1 to 16384)`);
 }
 
-function triple(value: unknown, name: string, fallback: number): [number, number, number] {
+/** Normalisation statistics are per-channel values of order 0.1–1; `std` divides, so it must not be 0. */
+function triple(value: unknown, name: string, fallback: number, nonZero: boolean): [number, number, number] {
+  const ok = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= 1000 && (!nonZero || Math.abs(x) >= 1e-6);
+  const want = `3 finite numbers${nonZero ? ' of magnitude at least 1e-6' : ''} (at most 1000)`;
   if (value === undefined) return [fallback, fallback, fallback];
-  if (typeof value === 'number') return [value, value, value];
-  if (Array.isArray(value) && value.length === 3 && value.every((x) => typeof x === 'number')) return value as [number, number, number];
-  throw badModel(`preprocessor_config.json: expected 3 numbers for ${name} but found ${JSON.stringify(value)}`);
+  if (typeof value === 'number' && ok(value)) return [value, value, value];
+  if (Array.isArray(value) && value.length === 3 && value.every(ok)) return value as [number, number, number];
+  throw badModel(`preprocessor_config.json: expected ${want} for ${name} but found ${JSON.stringify(value)}`);
 }
 
-export function parsePreprocessor(raw: Json, family: Family): PreprocessSpec {
+function rescaleFactor(raw: Json): number | null {
+  if (raw.do_rescale === false) return null;
+  if (raw.rescale_factor === undefined) return 1 / 255;
+  const f = raw.rescale_factor;
+  if (typeof f !== 'number' || !Number.isFinite(f) || f <= 0 || f > 1) {
+    throw badModel(`preprocessor_config.json: expected rescale_factor in (0, 1] (usually 1/255) but found ${JSON.stringify(f)}`);
+  }
+  return f;
+}
+
+export function parsePreprocessor(raw: unknown, family: Family): PreprocessSpec {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw badModel(`preprocessor_config.json: expected a JSON object but found ${raw === null ? 'null' : typeof raw}`);
+  return parseObject(raw as Json, family);
+}
+
+function parseObject(raw: Json, family: Family): PreprocessSpec {
   const processor = String(raw.image_processor_type ?? raw.feature_extractor_type ?? 'unknown');
   // A bare integer size means "square" for ViT/DeiT processors and "shortest edge" for CLIP/Bit ones.
   const squareIsShortest = !/^(ViT|DeiT)/.test(processor) && family !== 'vit';
@@ -51,17 +74,17 @@ export function parsePreprocessor(raw: Json, family: Family): PreprocessSpec {
   }
   const final = crop ?? (resize?.kind === 'exact' ? resize : null);
   if (!final) throw badModel('preprocessor_config.json: neither size {height,width} nor a center crop fixes the input size');
-  const code = typeof raw.resample === 'number' ? raw.resample : 3;
-  const resample = PIL_RESAMPLE[code];
-  if (!resample) throw badModel(`preprocessor_config.json: unknown resample code ${code}`);
+  const code = raw.resample === undefined ? 3 : raw.resample;
+  const resample = typeof code === 'number' && Number.isInteger(code) ? PIL_RESAMPLE[code] : undefined;
+  if (!resample) throw badModel(`preprocessor_config.json: unknown resample code ${JSON.stringify(code)} (Pillow's 0–5)`);
   return {
     processor,
     resize,
     crop,
     resample,
-    rescale: raw.do_rescale === false ? null : typeof raw.rescale_factor === 'number' ? raw.rescale_factor : 1 / 255,
-    mean: raw.do_normalize === false ? [0, 0, 0] : triple(raw.image_mean, 'image_mean', 0.5),
-    std: raw.do_normalize === false ? [1, 1, 1] : triple(raw.image_std, 'image_std', 0.5),
+    rescale: rescaleFactor(raw),
+    mean: raw.do_normalize === false ? [0, 0, 0] : triple(raw.image_mean, 'image_mean', 0.5, false),
+    std: raw.do_normalize === false ? [1, 1, 1] : triple(raw.image_std, 'image_std', 0.5, true),
     height: final.height,
     width: final.width,
   };

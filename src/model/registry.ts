@@ -8,13 +8,22 @@ export function modelsDirs(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return [...new Set(dirs)].filter((d) => existsSync(d) && statSync(d).isDirectory());
 }
 
+/** A folder holding a config.json file; a dangling link or an unreadable entry is simply not a model. */
+function isModelFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory() && statSync(join(path, 'config.json')).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Model folders (holding config.json) directly under the models dirs, sorted by name. */
 export function localModels(dirs: string[] = modelsDirs()): string[] {
   const found: string[] = [];
   for (const dir of dirs) {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
-      if (statSync(path).isDirectory() && existsSync(join(path, 'config.json'))) found.push(path);
+      if (isModelFolder(path)) found.push(path);
     }
   }
   return found;
