@@ -11,7 +11,7 @@
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
-import { errorMessage } from '../errors.js';
+import { MassivitError, errorMessage } from '../errors.js';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heif', '.heic', '.bmp'];
 
@@ -161,12 +161,16 @@ export async function walkImages(root: string, opts: WalkOptions = {}): Promise<
     }
   }
 
+  // '' would resolve to the current folder and scan it recursively: a missing value, not a choice.
+  if (root.trim() === '') throw new MassivitError('BAD_OPTION', '--images is empty: expected an image folder');
   const top = resolve(root);
+  let info: Stats;
   try {
-    if (!(await stat(top)).isDirectory()) throw new Error('not a folder');
+    info = await stat(top);
   } catch (err) {
-    throw new Error(`Image folder ${root} cannot be read: ${errorMessage(err)}`);
+    throw new MassivitError('BAD_OPTION', `--images ${root} cannot be read: ${errorMessage(err)}`);
   }
+  if (!info.isDirectory()) throw new MassivitError('BAD_OPTION', `--images ${root} is ${info.isFile() ? 'a file' : kind(info)}, not a folder`);
   for (const ex of opts.exclude ?? []) {
     try {
       excluded.add((await realpath(resolve(ex), { encoding: 'buffer' })).toString('latin1'));

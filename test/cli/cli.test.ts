@@ -47,7 +47,7 @@ describe('massivit scan', () => {
   it('bad flags exit 2 and name the flag', () => {
     const r = massivit('scan', '--model', model, '--images', IMAGES, '--out', 'x', '--batch', 'zero');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--batch <n>.*expected an integer >= 1, got 'zero'/);
+    expect(r.stderr).toMatch(/^massivit: option '-b, --batch <n>' argument 'zero' is invalid. expected an integer in 1…1024, got 'zero'/);
     const d = massivit('scan', '--model', model, '--images', IMAGES, '--out', 'x', '--device', 'tpu');
     expect(d.code).toBe(2);
     expect(d.stderr).toMatch(/Allowed choices are auto, cpu, cuda/);
