@@ -15,7 +15,7 @@ export async function readImageFile(path: string | Buffer, maxBytes = MAX_IMAGE_
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw new MassivitError('BAD_IMAGE', 'not a regular file (swapped for a pipe or device after listing): not read');
-    if (info.size > maxBytes) throw new MassivitError('BAD_IMAGE', `file of ${info.size} bytes is above the ${maxBytes}-byte limit for one image: not read`);
+    if (info.size > maxBytes) throw new MassivitError('BAD_IMAGE', `file too large to read: ${info.size} bytes, above the ${maxBytes}-byte limit for one image`);
     // One byte more than the listed size tells a file that is still growing from one that is complete.
     const bytes = Buffer.alloc(info.size + 1);
     let filled = 0;
