@@ -12,6 +12,7 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import { MassivitError, errorMessage } from '../errors.js';
+import { fileKind } from '../options/paths.js';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heif', '.heic', '.bmp'];
 
@@ -85,14 +86,6 @@ function decodes(bytes: Buffer): boolean {
   }
 }
 
-function kind(info: Stats): string {
-  if (info.isFIFO()) return 'a named pipe (FIFO)';
-  if (info.isCharacterDevice()) return 'a character device';
-  if (info.isBlockDevice()) return 'a block device';
-  if (info.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
 function statReason(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'broken symbolic link: its target does not exist';
@@ -152,7 +145,7 @@ export async function walkImages(root: string, opts: WalkOptions = {}): Promise<
         else if (!isCandidate(shown.text)) continue;
         else if (info.isFile()) entries.push(lossless ? { path: display, rel } : { path: display, rawPath: path, rel });
         // Never opened: reading a pipe blocks forever, reading /dev/zero never ends.
-        else errors.push({ path: display, rel, reason: `${kind(info)}, not an image file` });
+        else errors.push({ path: display, rel, reason: `${fileKind(info)}, not an image file` });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (!isCandidate(shown.text) && code !== 'ELOOP') continue;
@@ -170,7 +163,7 @@ export async function walkImages(root: string, opts: WalkOptions = {}): Promise<
   } catch (err) {
     throw new MassivitError('BAD_OPTION', `--images ${root} cannot be read: ${errorMessage(err)}`);
   }
-  if (!info.isDirectory()) throw new MassivitError('BAD_OPTION', `--images ${root} is ${info.isFile() ? 'a file' : kind(info)}, not a folder`);
+  if (!info.isDirectory()) throw new MassivitError('BAD_OPTION', `--images ${root} is ${fileKind(info)}, not a folder`);
   for (const ex of opts.exclude ?? []) {
     try {
       excluded.add((await realpath(resolve(ex), { encoding: 'buffer' })).toString('latin1'));

@@ -4,7 +4,7 @@
  * stack trace after the probe pass. Nothing here creates or opens anything but stat and access calls.
  */
 import { accessSync, constants, existsSync, statSync, type Stats } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { MassivitError, errorMessage } from '../errors.js';
 import { assertOutputFolder } from '../store/output-guard.js';
 
@@ -109,15 +109,19 @@ export function checkOutputFile(flag: string, path: unknown): void {
   if (!info) checkCreatable(flag, p, file);
 }
 
+/** The config.json that decides a model's layout, as loadModel finds it (folder, beside the .onnx, or above onnx/). */
+function configOf(modelPath: string): string | undefined {
+  const p = resolve(modelPath);
+  const dir = statOf(p)?.isDirectory() ? p : dirname(p);
+  const candidates = [join(dir, 'config.json'), ...(basename(dir) === 'onnx' ? [join(dirname(dir), 'config.json')] : [])];
+  return candidates.find((c) => existsSync(c));
+}
+
 /** Bare-.onnx flags are ignored when the model has a config.json: say so instead of ignoring them. */
 export function checkBareModelFlags(modelPath: string, flags: Record<string, unknown>): void {
   const given = Object.entries(flags).filter(([, v]) => v !== undefined).map(([k]) => k);
-  if (given.length === 0) return;
-  const p = resolve(modelPath);
-  const info = statOf(p);
-  const dir = info?.isDirectory() ? p : dirname(p);
-  const config = [join(dir, 'config.json'), join(dirname(dir), 'config.json')].find((c, i) => (i === 0 || dir.endsWith('/onnx')) && existsSync(c));
-  if (info?.isDirectory() || config) {
-    throw bad('BAD_OPTION', `${given.join(', ')} only appl${given.length === 1 ? 'ies' : 'y'} to a bare .onnx file without config.json; ${modelPath} is a model ${info?.isDirectory() ? 'folder' : 'file with a config.json'}, whose config decides`, 'Drop the flag, or edit config.json');
-  }
+  const config = given.length > 0 ? configOf(modelPath) : undefined;
+  if (!config) return;
+  const verb = given.length === 1 ? 'applies' : 'apply';
+  throw bad('BAD_OPTION', `${given.join(', ')} only ${verb} to a bare .onnx file without config.json; ${modelPath} has ${config}, which sets the layout`, 'Drop the flag, or edit config.json');
 }

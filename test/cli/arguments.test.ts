@@ -164,6 +164,23 @@ describe('errors before work: exit 2, one line naming the flag or path, nothing 
   });
 });
 
+describe('the flags still work where they apply', () => {
+  it('bare-.onnx flags are used with a bare .onnx file (no config.json beside it)', () => {
+    const dir = tempDir('bare-onnx');
+    copyFileSync(join(fixtureModel('tiny-dinov2-reg-op17'), 'model.onnx'), join(dir, 'model.onnx'));
+    const args = ['scan', '-m', join(dir, 'model.onnx'), '-i', IMAGES, '-o', join(dir, 'out'), '--limit', '2', '--no-report', '--device', 'cpu', '--json'];
+    const r = massivit([...args, '--family', 'dinov2_with_registers', '--registers', '4', '--patch-size', '8', '--image-size', '40']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).model.tokens.registers).toEqual([1, 2, 3, 4]);
+  });
+
+  it('numbers at the ends of their ranges, and in exponent notation, are accepted', () => {
+    const out = fresh();
+    const r = massivit([...scanArgs(out, '--batch', '1024', '--top-k', '4096', '--max-pixels', '1e10', '--near-miss-factor', '1', '--outlier-share', '1', '--threads', '0')]);
+    expect(r.stderr).toMatch(/not a valid ONNX file/); // got past every flag check, to the (tripwire) model
+  });
+});
+
 describe('the library refuses the same values with BAD_OPTION before loading the model', () => {
   const refuse = async (opts: Partial<Parameters<typeof scan>[0]>, names: RegExp) => {
     const out = fresh();
