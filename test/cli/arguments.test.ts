@@ -11,6 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MassivitError } from '../../src/errors.js';
+import { checkBatchMemory } from '../../src/options/check.js';
 import { scan } from '../../src/scan.js';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 
@@ -197,4 +198,13 @@ describe('the library refuses the same values with BAD_OPTION before loading the
   it("scan({ images: '' })", () => refuse({ images: '' }, /--images is empty/));
   it('scan({ images: /dev/null })', () => refuse({ images: '/dev/null' }, /--images \/dev\/null is a character device/));
   it('scan({ out: a file })', () => refuse({ out: file }, /--out .*a-file is a file/));
+});
+
+describe('--batch against the size of the model', () => {
+  it('ViT-Ti (13 × 197 × 192) fits 1024 images a batch; ViT-L/14 (25 × 257 × 1024) is refused above 163, naming --batch', () => {
+    expect(() => checkBatchMemory(1024, 13, 197, 192)).not.toThrow();
+    expect(() => checkBatchMemory(163, 25, 257, 1024)).not.toThrow();
+    expect(() => checkBatchMemory(164, 25, 257, 1024)).toThrow(/^--batch 164 needs 4\.0 GiB .*at most 163 fits/);
+    expect(() => checkBatchMemory(1024, 13, 197, 0)).not.toThrow(); // a bare .onnx before its probe: width unknown
+  });
 });

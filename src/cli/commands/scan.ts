@@ -7,6 +7,7 @@ import { FAMILIES, type Family } from '../../model/config.js';
 import { loadModel } from '../../model/load.js';
 import { resolveModel } from '../../model/registry.js';
 import { rangeFlag } from '../options.js';
+import { checkBatchMemory } from '../../options/check.js';
 import { checkBareModelFlags, checkInputFolder, checkModelPath, checkOutputFolder } from '../../options/paths.js';
 import { progressBar } from '../progress.js';
 
@@ -75,6 +76,7 @@ export function scanCommand(): Command {
       checkBareModelFlags(modelPath, { '--family': bare.family, '--registers': bare.registers, '--patch-size': bare.patchSize, '--image-size': bare.imageSize });
       const bar = progressBar();
       const model = loadModel(modelPath, { family: flags.family, registers: flags.registers, patchSize: flags.patchSize, imageSize: flags.imageSize });
+      checkBatchMemory(flags.batch, model.arch.numLayers + 1, model.tokens.sequenceLength, model.arch.hiddenSize);
       const { summary, outDir } = await scan({
         model,
         images: flags.images,
