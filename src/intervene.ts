@@ -13,6 +13,8 @@ import { argmax, CONTROL_RULE, controlCells, cosine, klDivergence, knnAccuracy }
 import { MassivitError, errorMessage, invalidOption } from './errors.js';
 import { DEFAULT_LIMITS, preprocessImage } from './images/preprocess.js';
 import { walkImages, type ImageEntry } from './images/walk.js';
+import { checkRanges } from './options/check.js';
+import { checkInputFolder, checkOutputFolder } from './options/paths.js';
 import { patchPosition, tokenRole, type TokenRole } from './model/layout.js';
 import { loadModel, type ModelSpec } from './model/load.js';
 import type { ScanJson } from './report/scan-json.js';
@@ -216,6 +218,9 @@ export async function intervene(opts: InterveneOptions): Promise<{ report: Inter
   const seed = opts.seed ?? 0;
   if (!Number.isInteger(batch) || batch < 1) throw invalidOption('--batch', 'a positive integer', batch);
   if (!Number.isInteger(seed)) throw invalidOption('--seed', 'an integer', seed);
+  checkRanges({ batch, seed, threads: opts.threads, limit: opts.limit, maxPixels, at: opts.at === 'auto' ? undefined : opts.at });
+  checkInputFolder('--images', opts.images);
+  checkOutputFolder('--out', opts.out);
   const spec = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
   const outDir = resolve(opts.out);
   mkdirSync(outDir, { recursive: true });

@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS } from './images/preprocess.js';
 import { inShard, type Shard } from './images/shard.js';
 import { walkImages, type ImageEntry } from './images/walk.js';
 import { assertOutputFolder } from './store/output-guard.js';
+import { checkScanOptions } from './options/check.js';
 import { loadModel, type ModelSpec } from './model/load.js';
 import type { ScanJson } from './report/scan-json.js';
 import { reportAfterScan } from './report/index.js';
@@ -104,6 +105,7 @@ export interface ScanResult {
 }
 
 export async function scan(opts: ScanOptions): Promise<ScanResult> {
+  checkScanOptions(opts, STORE_FILE); // before the model loads: a bad path or number costs nothing
   const batch = positiveInt('--batch', opts.batch, 8);
   const topK = positiveInt('--top-k', opts.topK, 16);
   const maxPixels = positiveInt('--max-pixels', opts.maxPixels, DEFAULT_LIMITS.maxPixels);

@@ -17,7 +17,8 @@ export const EXIT_USAGE = 2;
 
 /** Subcommands added with addCommand do not inherit settings: throw instead of exiting, everywhere. */
 function throwOnExit(cmd: Command): Command {
-  cmd.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // Commander's own errors (a bad flag value, a missing option) read like ours: one `massivit: ...` line.
+  cmd.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s.replace(/^error: /, 'massivit: ')) });
   for (const sub of cmd.commands) throwOnExit(sub);
   return cmd;
 }

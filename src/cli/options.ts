@@ -1,16 +1,12 @@
-/** Flag parsers shared by commands: each names the flag in its error (see errors.ts). */
+/** Flag parsers shared by commands: each checks the flag's range from options/ranges.ts and names the flag. */
 import { InvalidArgumentError } from 'commander';
+import { parseInRange, RANGES, type RangeName } from '../options/ranges.js';
 
-export function intFlag(min: number): (value: string) => number {
+/** A commander parse function for the numeric option `name` (commander prefixes the flag to the message). */
+export function rangeFlag(name: RangeName): (value: string) => number {
   return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${value}'`);
-    return n;
+    const parsed = parseInRange(RANGES[name], value);
+    if ('error' in parsed) throw new InvalidArgumentError(parsed.error);
+    return parsed.value;
   };
-}
-
-export function numberFlag(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${value}'`);
-  return n;
 }

@@ -1,5 +1,6 @@
 /** Deterministic 1/N split of an image list, by a hash of each relative path (stable across machines). */
 import { invalidOption } from '../errors.js';
+import { RANGES } from '../options/ranges.js';
 
 export interface Shard {
   index: number;
@@ -23,7 +24,9 @@ export function inShard(rel: string, shard: Shard): boolean {
 export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const shard = m ? { index: Number(m[1]), count: Number(m[2]) } : undefined;
-  if (!shard || shard.count < 1 || shard.index >= shard.count) throw invalidOption('--shard', "'i/N' with 0 <= i < N", text);
+  if (!shard || shard.count < 1 || shard.count > RANGES.shardCount.max || shard.index >= shard.count) {
+    throw invalidOption('--shard', `'i/N' with 0 <= i < N <= ${RANGES.shardCount.max}`, text);
+  }
   return shard;
 }
 

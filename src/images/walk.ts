@@ -11,7 +11,8 @@
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
-import { errorMessage } from '../errors.js';
+import { MassivitError, errorMessage } from '../errors.js';
+import { fileKind } from '../options/paths.js';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heif', '.heic', '.bmp'];
 
@@ -85,14 +86,6 @@ function decodes(bytes: Buffer): boolean {
   }
 }
 
-function kind(info: Stats): string {
-  if (info.isFIFO()) return 'a named pipe (FIFO)';
-  if (info.isCharacterDevice()) return 'a character device';
-  if (info.isBlockDevice()) return 'a block device';
-  if (info.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
 function statReason(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'broken symbolic link: its target does not exist';
@@ -152,7 +145,7 @@ export async function walkImages(root: string, opts: WalkOptions = {}): Promise<
         else if (!isCandidate(shown.text)) continue;
         else if (info.isFile()) entries.push(lossless ? { path: display, rel } : { path: display, rawPath: path, rel });
         // Never opened: reading a pipe blocks forever, reading /dev/zero never ends.
-        else errors.push({ path: display, rel, reason: `${kind(info)}, not an image file` });
+        else errors.push({ path: display, rel, reason: `${fileKind(info)}, not an image file` });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (!isCandidate(shown.text) && code !== 'ELOOP') continue;
@@ -161,12 +154,16 @@ export async function walkImages(root: string, opts: WalkOptions = {}): Promise<
     }
   }
 
+  // '' would resolve to the current folder and scan it recursively: a missing value, not a choice.
+  if (root.trim() === '') throw new MassivitError('BAD_OPTION', '--images is empty: expected an image folder');
   const top = resolve(root);
+  let info: Stats;
   try {
-    if (!(await stat(top)).isDirectory()) throw new Error('not a folder');
+    info = await stat(top);
   } catch (err) {
-    throw new Error(`Image folder ${root} cannot be read: ${errorMessage(err)}`);
+    throw new MassivitError('BAD_OPTION', `--images ${root} cannot be read: ${errorMessage(err)}`);
   }
+  if (!info.isDirectory()) throw new MassivitError('BAD_OPTION', `--images ${root} is ${fileKind(info)}, not a folder`);
   for (const ex of opts.exclude ?? []) {
     try {
       excluded.add((await realpath(resolve(ex), { encoding: 'buffer' })).toString('latin1'));

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { describeFigures, writeComparison } from '../../report/index.js';
+import { checkInputFolder, checkOutputFolder } from '../../options/paths.js';
 
 export function compareCommand(): Command {
   return new Command('compare')
@@ -8,6 +9,8 @@ export function compareCommand(): Command {
     .requiredOption('-o, --out <dir>', 'output folder (compare.html, figures/)')
     .option('--no-figures', 'write the HTML only')
     .action(async (scanDirs: string[], flags: { out: string; figures: boolean }) => {
+      for (const dir of scanDirs) checkInputFolder('<scanDir>', dir);
+      checkOutputFolder('--out', flags.out);
       const result = await writeComparison(scanDirs, { out: flags.out, figures: flags.figures ? undefined : false });
       for (const note of result.notes) process.stderr.write(`massivit: compare: ${note}\n`);
       process.stderr.write(`Comparison of ${scanDirs.length} scan${scanDirs.length === 1 ? '' : 's'} → ${result.html}\n`);

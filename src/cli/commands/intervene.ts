@@ -2,7 +2,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { intervene, INTERVENTION_MODES, parseCells, type InterveneJson, type InterventionMode } from '../../intervene.js';
 import { resolveModel } from '../../model/registry.js';
 import { DEVICES, type Device } from '../../run/session.js';
-import { intFlag } from '../options.js';
+import { rangeFlag } from '../options.js';
+import { parseInRange, RANGES } from '../../options/ranges.js';
+import { checkInputFolder, checkModelPath, checkOutputFolder } from '../../options/paths.js';
 import { errorMessage } from '../../errors.js';
 import { describeFigures, writeScanReport } from '../../report/index.js';
 
@@ -25,9 +27,9 @@ interface InterveneFlags {
 
 function atFlag(value: string): number | 'auto' {
   if (value === 'auto') return 'auto';
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a layer number >= 0 or 'auto', got '${value}'`);
-  return n;
+  const parsed = parseInRange(RANGES.at, value);
+  if ('error' in parsed) throw new InvalidArgumentError(`${parsed.error.replace(/, got/, " or 'auto', got")}`);
+  return parsed.value;
 }
 
 function modeFlag(value: string): InterventionMode[] {
@@ -46,16 +48,21 @@ export function interveneCommand(): Command {
     .option('--mode <modes>', 'zero, mean, or both (a comma list)', modeFlag, [...INTERVENTION_MODES])
     .option('--scan <dir>', 'take the cells (and the emergence layer) from this scan instead of scanning --images')
     .option('--cells <list>', 'explicit cells token:dim,token:dim (e.g. 1:41,14:41)')
-    .option('--seed <n>', 'seed of the random control cells', intFlag(0), 0)
-    .option('-b, --batch <n>', 'images per forward pass', intFlag(1), 8)
+    .option('--seed <n>', 'seed of the random control cells', rangeFlag('seed'), 0)
+    .option('-b, --batch <n>', 'images per forward pass', rangeFlag('batch'), 8)
     .addOption(new Option('--device <device>', 'execution provider').choices(DEVICES).default('auto'))
-    .option('--threads <n>', 'ONNX Runtime intra-op threads (0 = all cores)', intFlag(0), 0)
-    .option('--limit <n>', 'use at most n images', intFlag(1))
+    .option('--threads <n>', 'ONNX Runtime intra-op threads (0 = all cores)', rangeFlag('threads'), 0)
+    .option('--limit <n>', 'use at most n images', rangeFlag('limit'))
     .option('--json', 'print intervene.json to stdout instead of the table')
     .option('--no-report', "do not re-render the scan's report.html with the intervention section")
     .action(async (flags: InterveneFlags) => {
+      const model = resolveModel(flags.model);
+      checkModelPath('--model', model);
+      checkInputFolder('--images', flags.images);
+      if (flags.scan !== undefined) checkInputFolder('--scan', flags.scan);
+      checkOutputFolder('--out', flags.out);
       const { report, path } = await intervene({
-        model: resolveModel(flags.model),
+        model,
         images: flags.images,
         out: flags.out,
         at: flags.at,

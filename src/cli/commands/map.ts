@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { imageMap, type MapKind } from '../../maps.js';
-import { intFlag } from '../options.js';
+import { rangeFlag } from '../options.js';
+import { checkInputFolder, checkModelPath, checkOutputFile } from '../../options/paths.js';
+import { resolveModel } from '../../model/registry.js';
 
 interface MapFlags {
   image: string;
@@ -19,7 +21,7 @@ export function mapCommand(): Command {
     .description("Draw one image's token-norm map (or CLS attention map) from a scan over the photo")
     .argument('<scanDir>', 'the --out folder of a scan')
     .requiredOption('--image <rel>', 'image path relative to the scanned folder (as scan.json lists it)')
-    .requiredOption('--layer <n>', 'hidden_states index (norm) or block index (attention)', intFlag(0))
+    .requiredOption('--layer <n>', 'hidden_states index (norm) or block index (attention)', rangeFlag('layer'))
     .requiredOption('-o, --out <file.png>', 'PNG to write')
     .addOption(new Option('--kind <kind>', 'what to draw').choices(['norm', 'attention']).default('norm'))
     .addOption(new Option('--colour <scale>', 'colour scale').choices(['linear', 'log']).default('linear'))
@@ -27,6 +29,10 @@ export function mapCommand(): Command {
     .option('--model <path>', "the scanned model (default: the scan's recorded preprocessing)")
     .option('--json', 'print the grid as JSON')
     .action(async (scanDir: string, flags: MapFlags) => {
+      checkInputFolder('<scanDir>', scanDir);
+      checkOutputFile('--out', flags.out);
+      if (flags.images !== undefined) checkInputFolder('--images', flags.images);
+      if (flags.model !== undefined) checkModelPath('--model', resolveModel(flags.model));
       const map = await imageMap({ scanDir, image: flags.image, layer: flags.layer, kind: flags.kind, out: flags.out, images: flags.images, model: flags.model, colour: flags.colour });
       if (flags.json) process.stdout.write(JSON.stringify({ kind: map.kind, layer: map.layer, image: map.image, cls: map.cls, registers: map.registers, grid: map.grid }) + '\n');
       process.stderr.write(`massivit: wrote ${flags.out}\n`);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { merge } from '../../merge.js';
+import { checkInputFolder, checkOutputFolder } from '../../options/paths.js';
 
 interface MergeFlags {
   out: string;
@@ -15,6 +16,8 @@ export function mergeCommand(): Command {
     .option('--no-report', 'write scan.json and scan.sqlite only')
     .option('--json', 'print the merged scan.json to stdout')
     .action(async (shards: string[], flags: MergeFlags) => {
+      for (const dir of shards) checkInputFolder('<shardOut>', dir);
+      checkOutputFolder('--out', flags.out); // merge itself checks what an existing --out holds
       const { summary, outDir, shards: merged } = await merge({
         shards,
         out: flags.out,

@@ -1,6 +1,7 @@
 /** `massivit models pull <repo-id>` and `massivit models catalog`, registered on the `models` command. */
 import { Command } from 'commander';
 import { errorMessage } from '../../errors.js';
+import { checkOutputFolder } from '../../options/paths.js';
 import { loadModel } from '../../model/load.js';
 import { CATALOG, formatCatalog } from '../../model/hub/catalog.js';
 import type { DownloadProgress } from '../../model/hub/download.js';
@@ -90,6 +91,8 @@ export function pullCommand(): Command {
     .option('--force', 'replace models/<name> even if it came from another repo')
     .option('--json', 'print the result as JSON')
     .action(async (repo: string, flags: PullFlags) => {
+      checkOutputFolder('--models-dir', flags.modelsDir);
+      if (flags.cacheDir !== undefined) checkOutputFolder('--cache-dir', flags.cacheDir);
       const bar = downloadProgress();
       let result: PullResult;
       try {

@@ -3,6 +3,7 @@ import { loadModel } from '../../model/load.js';
 import { formatInspection, inspectModel } from '../../model/inspect.js';
 import { localModels, modelsDirs, resolveModel } from '../../model/registry.js';
 import { errorMessage } from '../../errors.js';
+import { checkInputFolder, checkModelPath } from '../../options/paths.js';
 import { readManifest } from '../../model/hub/install.js';
 import { catalogCommand, pullCommand } from './models-pull.js';
 
@@ -13,7 +14,9 @@ export function modelsCommand(): Command {
     .description('family, layers, hidden size, token layout and the taps found in the graph')
     .option('--json', 'print JSON')
     .action(async (model: string, flags: { json?: boolean }) => {
-      const spec = loadModel(resolveModel(model));
+      const path = resolveModel(model);
+      checkModelPath('<model>', path);
+      const spec = loadModel(path);
       const info = await inspectModel(spec);
       const source = readManifest(spec.dir); // set when the folder came from `models pull`
       const from = source ? `  source        ${source.repo}@${source.commit.slice(0, 7)} (${source.revision}, ${source.variant}) from ${source.endpoint}\n` : '';
@@ -23,6 +26,8 @@ export function modelsCommand(): Command {
     .command('list')
     .description(`models under ./models and $MASSIVIT_MODELS_DIR`)
     .action(() => {
+      // A models dir that is a file is otherwise skipped without a word: "No models" would mislead.
+      if (process.env.MASSIVIT_MODELS_DIR) checkInputFolder('MASSIVIT_MODELS_DIR', process.env.MASSIVIT_MODELS_DIR);
       const dirs = modelsDirs();
       const found = localModels(dirs);
       if (found.length === 0) process.stderr.write(`No models in ${dirs.join(', ') || './models (missing)'}\n`);

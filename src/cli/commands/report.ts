@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { invalidOption } from '../../errors.js';
 import { describeFigures, recaptureView, writeScanReport } from '../../report/index.js';
-import { intFlag } from '../options.js';
+import { rangeFlag } from '../options.js';
+import { checkInputFile, checkInputFolder, checkModelPath, checkOutputFile, checkOutputFolder } from '../../options/paths.js';
+import { resolveModel } from '../../model/registry.js';
 
 interface ReportFlags {
   html?: string;
@@ -21,7 +23,7 @@ export function reportCommand(): Command {
     .option('--figures <dir>', 'write PNG figures here instead of <scanDir>/figures')
     .option('--no-figures', 'write the HTML only')
     .option('--model <path>', 'the scan\'s model: re-record the feature × token view (with --layer/--image)')
-    .option('--layer <n>', 'feature × token view: this layer (0 = embeddings) instead of the emergence layer', intFlag(0))
+    .option('--layer <n>', 'feature × token view: this layer (0 = embeddings) instead of the emergence layer', rangeFlag('layer'))
     .option('--image <path>', 'feature × token view: this image (relative to the scanned folder)')
     .option('--images <dir>', 'where the scanned images are now, if they moved (thumbnails, --image)')
     .option('--intervene <file>', 'show this intervene.json (default: <scanDir>/intervene.json when present)')
@@ -29,6 +31,12 @@ export function reportCommand(): Command {
       if ((flags.layer !== undefined || flags.image !== undefined) && !flags.model) {
         throw invalidOption('--model', 'the model of the scan (needed to choose --layer or --image)', flags.model);
       }
+      checkInputFolder('<scanDir>', scanDir);
+      if (flags.html !== undefined) checkOutputFile('--html', flags.html);
+      if (typeof flags.figures === 'string') checkOutputFolder('--figures', flags.figures);
+      if (flags.images !== undefined) checkInputFolder('--images', flags.images);
+      if (flags.intervene !== undefined) checkInputFile('--intervene', flags.intervene);
+      if (flags.model !== undefined) checkModelPath('--model', resolveModel(flags.model));
       if (flags.model) {
         const view = await recaptureView(scanDir, { model: flags.model, layer: flags.layer, image: flags.image, images: flags.images });
         if (view) process.stderr.write(`Feature × token view → ${view}\n`);

@@ -2,11 +2,13 @@ import { Command, Option } from 'commander';
 import { DEFAULT_CRITERIA } from '../../analyze/criteria.js';
 import { parseShard, shardFromEnv } from '../../images/shard.js';
 import { DEVICES, type Device } from '../../run/session.js';
-import { scan } from '../../scan.js';
+import { scan, STORE_FILE } from '../../scan.js';
 import { FAMILIES, type Family } from '../../model/config.js';
 import { loadModel } from '../../model/load.js';
 import { resolveModel } from '../../model/registry.js';
-import { intFlag, numberFlag } from '../options.js';
+import { rangeFlag } from '../options.js';
+import { checkBatchMemory } from '../../options/check.js';
+import { checkBareModelFlags, checkInputFolder, checkModelPath, checkOutputFolder } from '../../options/paths.js';
 import { progressBar } from '../progress.js';
 
 export interface ScanFlags {
@@ -42,30 +44,39 @@ export function scanCommand(): Command {
     .requiredOption('-m, --model <path>', 'model folder (HF layout) or .onnx file')
     .requiredOption('-i, --images <dir>', 'image folder (walked recursively)')
     .requiredOption('-o, --out <dir>', 'output folder (scan.json, scan.sqlite, report.html)')
-    .option('-b, --batch <n>', 'images per forward pass', intFlag(1), 8)
+    .option('-b, --batch <n>', 'images per forward pass', rangeFlag('batch'), 8)
     .addOption(new Option('--device <device>', 'execution provider').choices(DEVICES).default('auto'))
-    .option('--threads <n>', 'ONNX Runtime intra-op threads (0 = all cores)', intFlag(0), 0)
-    .option('--abs-threshold <n>', 'massive: |a| greater than this', numberFlag, DEFAULT_CRITERIA.absThreshold)
-    .option('--ratio-threshold <n>', 'massive: |a| / median |a| at least this', numberFlag, DEFAULT_CRITERIA.ratioThreshold)
-    .option('--near-miss-factor <x>', 'near-miss band: both thresholds times this', numberFlag, DEFAULT_CRITERIA.nearMissFactor)
-    .option('--outlier-ratio <n>', 'outlier feature: |a| above this × median ...', numberFlag, DEFAULT_CRITERIA.outlierRatio)
-    .option('--outlier-share <x>', '... in at least this share of tokens', numberFlag, DEFAULT_CRITERIA.outlierShare)
-    .option('--top-k <n>', 'cells kept per image and layer', intFlag(1), 16)
-    .option('--limit <n>', 'scan at most n images', intFlag(1))
+    .option('--threads <n>', 'ONNX Runtime intra-op threads (0 = all cores)', rangeFlag('threads'), 0)
+    .option('--abs-threshold <n>', 'massive: |a| greater than this', rangeFlag('absThreshold'), DEFAULT_CRITERIA.absThreshold)
+    .option('--ratio-threshold <n>', 'massive: |a| / median |a| at least this', rangeFlag('ratioThreshold'), DEFAULT_CRITERIA.ratioThreshold)
+    .option('--near-miss-factor <x>', 'near-miss band: both thresholds times this', rangeFlag('nearMissFactor'), DEFAULT_CRITERIA.nearMissFactor)
+    .option('--outlier-ratio <n>', 'outlier feature: |a| above this × median ...', rangeFlag('outlierRatio'), DEFAULT_CRITERIA.outlierRatio)
+    .option('--outlier-share <x>', '... in at least this share of tokens', rangeFlag('outlierShare'), DEFAULT_CRITERIA.outlierShare)
+    .option('--top-k <n>', 'cells kept per image and layer', rangeFlag('topK'), 16)
+    .option('--limit <n>', 'scan at most n images', rangeFlag('limit'))
     .option('--shard <i/N>', 'scan shard i of N (0-based); Slurm arrays and k8s Indexed Jobs are detected')
-    .option('--max-pixels <n>', 'refuse images with more pixels (decompression bombs)', intFlag(1), 100_000_000)
+    .option('--max-pixels <n>', 'refuse images with more pixels (decompression bombs)', rangeFlag('maxPixels'), 100_000_000)
     .option('--json', 'print scan.json to stdout')
     .option('--no-report', 'skip report.html and figures/ (`massivit report <out>` writes them later)')
     .option('--no-norms', 'skip the token-norm statistics (scan.json "norms")')
-    .option('--norm-threshold <n>', 'high-norm token: L2 norm above this', numberFlag, 150)
+    .option('--norm-threshold <n>', 'high-norm token: L2 norm above this', rangeFlag('normThreshold'), 150)
     .option('--attention', 'tap attention: sink shares per layer and head, CLS attention maps (scan.json "attention")')
     .addOption(new Option('--family <family>', 'bare .onnx without config.json: model family').choices(FAMILIES))
-    .option('--registers <n>', 'bare .onnx: number of register tokens', intFlag(0))
-    .option('--patch-size <n>', 'bare .onnx: patch size in pixels', intFlag(1))
-    .option('--image-size <n>', 'bare .onnx: input size in pixels', intFlag(1))
+    .option('--registers <n>', 'bare .onnx: number of register tokens', rangeFlag('registers'))
+    .option('--patch-size <n>', 'bare .onnx: patch size in pixels', rangeFlag('patchSize'))
+    .option('--image-size <n>', 'bare .onnx: input size in pixels', rangeFlag('imageSize'))
     .action(async (flags: ScanFlags) => {
+      // Every path and flag is checked before the model loads: a typo costs nothing and says what it is.
+      const modelPath = resolveModel(flags.model);
+      checkModelPath('--model', modelPath);
+      checkInputFolder('--images', flags.images);
+      checkOutputFolder('--out', flags.out, STORE_FILE);
+      const shard = flags.shard ? parseShard(flags.shard) : shardFromEnv(process.env);
+      const bare = { family: flags.family, registers: flags.registers, patchSize: flags.patchSize, imageSize: flags.imageSize };
+      checkBareModelFlags(modelPath, { '--family': bare.family, '--registers': bare.registers, '--patch-size': bare.patchSize, '--image-size': bare.imageSize });
       const bar = progressBar();
-      const model = loadModel(resolveModel(flags.model), { family: flags.family, registers: flags.registers, patchSize: flags.patchSize, imageSize: flags.imageSize });
+      const model = loadModel(modelPath, { family: flags.family, registers: flags.registers, patchSize: flags.patchSize, imageSize: flags.imageSize });
+      checkBatchMemory(flags.batch, model.arch.numLayers + 1, model.tokens.sequenceLength, model.arch.hiddenSize);
       const { summary, outDir } = await scan({
         model,
         images: flags.images,
@@ -76,7 +87,7 @@ export function scanCommand(): Command {
         topK: flags.topK,
         limit: flags.limit,
         maxPixels: flags.maxPixels,
-        shard: flags.shard ? parseShard(flags.shard) : shardFromEnv(process.env),
+        shard,
         criteria: {
           absThreshold: flags.absThreshold,
           ratioThreshold: flags.ratioThreshold,
