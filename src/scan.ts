@@ -22,7 +22,9 @@ import { mapOrdered } from './run/pipeline.js';
 import type { Device } from './run/session.js';
 import { openTapped, type TappedModel } from './run/tapped.js';
 import { openDecoder, type Decoded } from './run/decode.js';
-import { getMeta, openStore, pruneFiles, pruneOrphans, setMeta, type Db, type ImageFailure, type KnownFile } from './store/db.js';
+import { getMeta, openStore, pruneOrphans, setMeta, type Db, type ImageFailure, type KnownFile } from './store/db.js';
+import { assertImagesOutsideOut, assertSameImagesRoot, IMAGES_ROOT_KEY, realFolder, recordedImagesRoot } from './store/images-root.js';
+import { dropUnseen, dropUnselected } from './store/prune.js';
 import type { TapPlan } from './tap/plan.js';
 import { recordScanFinished, recordScanStart, scanJsonFrom, summaryInputs } from './store/scan-meta.js';
 
@@ -58,6 +60,8 @@ export interface ScanOptions {
   attention?: boolean;
   /** Fixed high-norm threshold for `norms` (default 150, Darcet et al.). */
   normThreshold?: number;
+  /** Drop the results of files the walk does not find now (default: keep them and say how many). */
+  prune?: boolean;
 }
 
 export const STORE_FILE = 'scan.sqlite';
@@ -75,18 +79,27 @@ function fingerprint(spec: ModelSpec, criteria: ScanCriteria, topK: number, maxP
   return JSON.stringify({ model: spec.sha256, preprocess: spec.preprocess, criteria, topK, maxPixels, ...(analysis?.attention ? { attention: true } : {}) });
 }
 
-/** Opens (or creates) the output folder and its store; refuses a folder that holds something else. */
-export function openOutput(out: string, print: string): Db {
+/**
+ * Opens (or creates) the output folder and its store; refuses a folder that holds something else, or a
+ * scan of another image folder (`images`, the real path). Records the fingerprint and the image root.
+ */
+export function openOutput(out: string, print: string, images?: string): Db {
   const dir = resolve(out);
   if (existsSync(dir)) assertOutputFolder(dir, out, STORE_FILE);
   else mkdirSync(dir, { recursive: true });
   const db = openStore(join(dir, STORE_FILE));
-  const previous = getMeta(db, 'fingerprint');
-  if (previous !== undefined && previous !== print) {
+  try {
+    const previous = getMeta(db, 'fingerprint');
+    if (previous !== undefined && previous !== print) {
+      throw new MassivitError('BAD_OUTPUT', `--out ${out} holds a scan made with a different model or options; refusing to mix results`, 'Use a new --out folder, or the same model and options to resume');
+    }
+    if (images !== undefined) assertSameImagesRoot(getMeta(db, IMAGES_ROOT_KEY), images, out);
+  } catch (err) {
     db.close();
-    throw new MassivitError('BAD_OUTPUT', `--out ${out} holds a scan made with a different model or options; refusing to mix results`, 'Use a new --out folder, or the same model and options to resume');
+    throw err;
   }
   setMeta(db, 'fingerprint', print);
+  if (images !== undefined) setMeta(db, IMAGES_ROOT_KEY, images); // the report finds photos for thumbnails here
   return db;
 }
 
@@ -101,6 +114,8 @@ type Prepared = Decoded & { entry: ImageEntry };
 export interface ScanResult {
   summary: ScanJson;
   outDir: string;
+  /** Earlier files not found by this walk whose results were kept (0 with `prune`). */
+  kept: number;
 }
 
 export async function scan(opts: ScanOptions): Promise<ScanResult> {
@@ -112,26 +127,34 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const spec = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
   const layers = Array.from({ length: spec.arch.numLayers + 1 }, (_, i) => i);
   const analysis = resolveAnalysis({ norms: opts.norms, attention: opts.attention, normThreshold: opts.normThreshold });
+  // The image root is checked before any work: a resume from another (or an empty, unmounted) folder is refused.
+  const imagesRoot = realFolder(opts.images);
+  assertImagesOutsideOut(opts.images, opts.out);
+  assertSameImagesRoot(recordedImagesRoot(join(resolve(opts.out), STORE_FILE)), opts.images, opts.out);
   // Every layer's hidden state leaves the session whole and is reduced by the SIMD kernel: cheaper than the
   // in-graph reductions (BENCHMARKS.md, "Where the time goes").
   const plan: TapPlan = { statsLayers: [], full: layers.map(layerHook), attention: analysis.attention, numHeads: spec.arch.numHeads, topK, criteria, keepOutputs: false };
   const tapped = await openTapped(spec, plan, { device: opts.device ?? 'auto', threads: opts.threads ?? 0 });
   if (tapped.open.notice) opts.onNotice?.(tapped.open.notice);
-  const walked = await walkImages(resolve(opts.images), { exclude: [opts.out] }); // never scan our own output
+  const walked = await walkImages(imagesRoot, { exclude: [opts.out] }); // never scan our own output
   let entries = walked.entries;
   if (opts.shard) entries = entries.filter((e) => inShard(e.rel, opts.shard!));
   if (opts.limit !== undefined) entries = entries.slice(0, opts.limit);
   const walkErrors = walked.errors.filter((e) => !opts.shard || inShard(e.rel, opts.shard));
   const outDir = resolve(opts.out);
-  const db = openOutput(outDir, fingerprint(spec, criteria, topK, maxPixels, analysis));
+  const db = openOutput(outDir, fingerprint(spec, criteria, topK, maxPixels, analysis), imagesRoot);
   saveAnalysis(db, analysis);
   recordScanStart(db, summaryInputs(spec, criteria, topK), opts.shard); // merge rebuilds scan.json from this
-  setMeta(db, 'imagesRoot', resolve(opts.images)); // the report finds photos for thumbnails here
   let summary: ScanJson;
+  let kept: number;
   try {
-    pruneFiles(db, new Set([...entries.map((e) => e.rel), ...walkErrors.map((e) => e.rel)]));
+    const visible = new Set([...walked.entries, ...walked.errors].map((e) => e.rel));
+    dropUnselected(db, visible, new Set([...entries, ...walkErrors].map((e) => e.rel)));
     await runScan(db, tapped, criteria, entries, walkErrors, batch, maxPixels, opts.onProgress);
-    pruneOrphans(db); // only now: a renamed file found its content by hash during the run
+    // Only now: a renamed file found its content by hash during the run.
+    kept = dropUnseen(db, visible, opts.prune === true);
+    if (kept > 0) opts.onNotice?.(`kept the results of ${kept} earlier file${kept === 1 ? '' : 's'} not found under ${opts.images} now (pass --prune to drop them)`);
+    pruneOrphans(db);
     summary = buildScanJson(db, spec, criteria, topK, opts.shard);
     writeJsonAtomic(join(outDir, SUMMARY_FILE), summary);
     recordScanFinished(db);
@@ -139,8 +162,8 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     db.close();
     await tapped.close();
   }
-  if (opts.report !== false) await reportAfterScan({ outDir, spec, summary, imagesRoot: resolve(opts.images), threads: opts.threads, maxPixels, onNotice: opts.onNotice });
-  return { summary, outDir };
+  if (opts.report !== false) await reportAfterScan({ outDir, spec, summary, imagesRoot, threads: opts.threads, maxPixels, onNotice: opts.onNotice });
+  return { summary, outDir, kept };
 }
 
 async function runScan(

@@ -125,19 +125,6 @@ export function hasImage(db: Db): (hash: string) => boolean {
   return (hash) => stmt.get(hash) !== undefined;
 }
 
-/**
- * Start of a scan: drop the rows of files no longer in the folder. Their analysed content stays until the
- * scan completes (pruneOrphans), so a file that was renamed or moved is recognised by its hash and not
- * analysed again.
- */
-export function pruneFiles(db: Db, currentPaths: Set<string>): void {
-  db.transaction(() => {
-    const paths = db.prepare('SELECT path FROM files').pluck().all() as string[];
-    const del = db.prepare('DELETE FROM files WHERE path = ?');
-    for (const p of paths) if (!currentPaths.has(p)) del.run(p);
-  })();
-}
-
 /** Content-keyed tables: every table with a `hash` column except `files`. */
 function contentTables(db: Db): string[] {
   const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'files' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
@@ -150,10 +137,4 @@ export function pruneOrphans(db: Db): void {
     const orphan = "hash NOT IN (SELECT hash FROM files WHERE status = 'ok' AND hash IS NOT NULL)";
     for (const t of contentTables(db)) db.exec(`DELETE FROM "${t}" WHERE ${orphan}`);
   })();
-}
-
-/** Both prunes at once (for callers that are not scanning). */
-export function pruneStore(db: Db, currentPaths: Set<string>): void {
-  pruneFiles(db, currentPaths);
-  pruneOrphans(db);
 }
