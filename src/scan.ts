@@ -2,9 +2,9 @@
  * scan: model → tap → images → run → analyze → store → scan.json (+ report). The library entry point the
  * CLI calls. Resumable: the SQLite store is the source of truth, keyed by image content hash.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { diskError, ensureOutputDir, writeFileAtomic } from './atomic.js';
 import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from './analyze/criteria.js';
 import { openAnalyser } from './analyze/analyser.js';
 import type { BatchJob } from './analyze/analysis.js';
@@ -22,9 +22,10 @@ import { mapOrdered } from './run/pipeline.js';
 import type { Device } from './run/session.js';
 import { openTapped, type TappedModel } from './run/tapped.js';
 import { openDecoder, type Decoded } from './run/decode.js';
-import { getMeta, openStore, pruneOrphans, setMeta, type Db, type ImageFailure, type KnownFile } from './store/db.js';
+import { getMeta, openStore, pruneOrphans, setMeta, settleStore, type Db, type ImageFailure, type KnownFile } from './store/db.js';
 import { assertImagesOutsideOut, assertSameImagesRoot, IMAGES_ROOT_KEY, realFolder, recordedImagesRoot } from './store/images-root.js';
 import { dropUnseen, dropUnselected } from './store/prune.js';
+import { removeStaleLitter } from './store/litter.js';
 import type { TapPlan } from './tap/plan.js';
 import { recordScanFinished, recordScanStart, scanJsonFrom, summaryInputs } from './store/scan-meta.js';
 
@@ -85,9 +86,16 @@ function fingerprint(spec: ModelSpec, criteria: ScanCriteria, topK: number, maxP
  */
 export function openOutput(out: string, print: string, images?: string): Db {
   const dir = resolve(out);
-  if (existsSync(dir)) assertOutputFolder(dir, out, STORE_FILE);
-  else mkdirSync(dir, { recursive: true });
-  const db = openStore(join(dir, STORE_FILE));
+  if (existsSync(dir)) {
+    removeStaleLitter(dir, STORE_FILE); // a killed merge or write into this folder
+    assertOutputFolder(dir, out, STORE_FILE);
+  } else ensureOutputDir(dir);
+  let db: Db;
+  try {
+    db = openStore(join(dir, STORE_FILE));
+  } catch (err) {
+    throw diskError(err, join(out, STORE_FILE), 'nothing was changed') ?? err;
+  }
   try {
     const previous = getMeta(db, 'fingerprint');
     if (previous !== undefined && previous !== print) {
@@ -158,6 +166,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     summary = buildScanJson(db, spec, criteria, topK, opts.shard);
     writeJsonAtomic(join(outDir, SUMMARY_FILE), summary);
     recordScanFinished(db);
+    settleStore(db);
   } finally {
     db.close();
     await tapped.close();

@@ -44,6 +44,15 @@ export function openStore(path: string): Db {
   return db;
 }
 
+/**
+ * A finished store leaves WAL mode (the WAL is checkpointed into the file and removed): a reader then
+ * needs no -wal/-shm files, so a scan folder on read-only media (or a copy without write access) opens
+ * read-only. A resume switches back to WAL (openStore).
+ */
+export function settleStore(db: Db): void {
+  db.pragma('journal_mode = DELETE');
+}
+
 export function getMeta(db: Db, key: string): string | undefined {
   return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
 }

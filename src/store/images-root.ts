@@ -4,10 +4,11 @@
  * earlier results look deleted; both are refused before any work. Real paths are compared, so a symlink
  * to the same folder is the same root. Stores written before the root was recorded resume as before.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { MassivitError } from '../errors.js';
+import { openStoreForReading } from './read.js';
 
 export const IMAGES_ROOT_KEY = 'imagesRoot';
 
@@ -48,7 +49,7 @@ export function recordedImagesRoot(storePath: string): string | undefined {
   if (!existsSync(storePath)) return undefined;
   let db: Database.Database | undefined;
   try {
-    db = new Database(storePath, { readonly: true, fileMustExist: true });
+    db = openStoreForReading(storePath);
     return (db.prepare('SELECT value FROM meta WHERE key = ?').get(IMAGES_ROOT_KEY) as { value: string } | undefined)?.value;
   } catch {
     return undefined; // not ours, or unreadable: openOutput reports that
