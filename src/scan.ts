@@ -23,11 +23,12 @@ import type { Device } from './run/session.js';
 import { openTapped, type TappedModel } from './run/tapped.js';
 import { openDecoder, type Decoded } from './run/decode.js';
 import { getMeta, openStore, pruneOrphans, setMeta, settleStore, type Db, type ImageFailure, type KnownFile } from './store/db.js';
-import { assertImagesOutsideOut, assertSameImagesRoot, IMAGES_ROOT_KEY, realFolder, recordedImagesRoot } from './store/images-root.js';
+import { assertImagesOutsideOut, IMAGES_ROOT_KEY, realFolder } from './store/images-root.js';
+import { assertResumable } from './store/resume.js';
 import { dropUnseen, dropUnselected } from './store/prune.js';
 import { removeStaleLitter } from './store/litter.js';
 import type { TapPlan } from './tap/plan.js';
-import { recordScanFinished, recordScanStart, scanJsonFrom, summaryInputs } from './store/scan-meta.js';
+import { formatShard, recordScanFinished, recordScanStart, scanJsonFrom, summaryInputs } from './store/scan-meta.js';
 
 export interface ScanProgress {
   done: number;
@@ -84,11 +85,12 @@ function fingerprint(spec: ModelSpec, criteria: ScanCriteria, topK: number, maxP
  * Opens (or creates) the output folder and its store; refuses a folder that holds something else, or a
  * scan of another image folder (`images`, the real path). Records the fingerprint and the image root.
  */
-export function openOutput(out: string, print: string, images?: string): Db {
+export function openOutput(out: string, print: string, images?: string, shard?: Shard): Db {
   const dir = resolve(out);
   if (existsSync(dir)) {
     removeStaleLitter(dir, STORE_FILE); // a killed merge or write into this folder
     assertOutputFolder(dir, out, STORE_FILE);
+    if (images !== undefined) assertResumable({ out, storePath: join(dir, STORE_FILE), images, shard: shardName(shard), fingerprint: print });
   } else ensureOutputDir(dir);
   let db: Db;
   try {
@@ -101,7 +103,6 @@ export function openOutput(out: string, print: string, images?: string): Db {
     if (previous !== undefined && previous !== print) {
       throw new MassivitError('BAD_OUTPUT', `--out ${out} holds a scan made with a different model or options; refusing to mix results`, 'Use a new --out folder, or the same model and options to resume');
     }
-    if (images !== undefined) assertSameImagesRoot(getMeta(db, IMAGES_ROOT_KEY), images, out);
   } catch (err) {
     db.close();
     throw err;
@@ -110,6 +111,8 @@ export function openOutput(out: string, print: string, images?: string): Db {
   if (images !== undefined) setMeta(db, IMAGES_ROOT_KEY, images); // the report finds photos for thumbnails here
   return db;
 }
+
+const shardName = (shard?: Shard) => (shard ? formatShard(shard) : 'all');
 
 /** Atomic write: a reader never sees a half-written scan.json. */
 export function writeJsonAtomic(path: string, value: unknown): void {
@@ -138,7 +141,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   // The image root is checked before any work: a resume from another (or an empty, unmounted) folder is refused.
   const imagesRoot = realFolder(opts.images);
   assertImagesOutsideOut(opts.images, opts.out);
-  assertSameImagesRoot(recordedImagesRoot(join(resolve(opts.out), STORE_FILE)), opts.images, opts.out);
+  assertResumable({ out: opts.out, storePath: join(resolve(opts.out), STORE_FILE), images: imagesRoot, shard: shardName(opts.shard) });
   // Every layer's hidden state leaves the session whole and is reduced by the SIMD kernel: cheaper than the
   // in-graph reductions (BENCHMARKS.md, "Where the time goes").
   const plan: TapPlan = { statsLayers: [], full: layers.map(layerHook), attention: analysis.attention, numHeads: spec.arch.numHeads, topK, criteria, keepOutputs: false };
@@ -150,7 +153,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   if (opts.limit !== undefined) entries = entries.slice(0, opts.limit);
   const walkErrors = walked.errors.filter((e) => !opts.shard || inShard(e.rel, opts.shard));
   const outDir = resolve(opts.out);
-  const db = openOutput(outDir, fingerprint(spec, criteria, topK, maxPixels, analysis), imagesRoot);
+  const db = openOutput(outDir, fingerprint(spec, criteria, topK, maxPixels, analysis), imagesRoot, opts.shard);
   saveAnalysis(db, analysis);
   recordScanStart(db, summaryInputs(spec, criteria, topK), opts.shard); // merge rebuilds scan.json from this
   let summary: ScanJson;

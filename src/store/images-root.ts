@@ -4,11 +4,9 @@
  * earlier results look deleted; both are refused before any work. Real paths are compared, so a symlink
  * to the same folder is the same root. Stores written before the root was recorded resume as before.
  */
-import type Database from 'better-sqlite3';
-import { existsSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { MassivitError } from '../errors.js';
-import { openStoreForReading } from './read.js';
 
 export const IMAGES_ROOT_KEY = 'imagesRoot';
 
@@ -42,18 +40,4 @@ export function assertSameImagesRoot(recorded: string | undefined, images: strin
     `--out ${out} holds a scan of ${recorded}, not of --images ${images} (${realFolder(images)}): refusing to mix or drop its results`,
     `Pass --images ${recorded} to resume that scan, or use a new --out folder for this one`,
   );
-}
-
-/** The root recorded in an existing store, read without writing; undefined when there is none or it cannot be read. */
-export function recordedImagesRoot(storePath: string): string | undefined {
-  if (!existsSync(storePath)) return undefined;
-  let db: Database.Database | undefined;
-  try {
-    db = openStoreForReading(storePath);
-    return (db.prepare('SELECT value FROM meta WHERE key = ?').get(IMAGES_ROOT_KEY) as { value: string } | undefined)?.value;
-  } catch {
-    return undefined; // not ours, or unreadable: openOutput reports that
-  } finally {
-    db?.close();
-  }
 }

@@ -14,8 +14,11 @@ import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 const model = fixtureModel('tiny-vit-op14');
 const PHOTOS = ['chelsea.png', 'camera.png', 'rocket.jpg', 'coffee.png'];
 
+const env = { ...process.env, MASSIVIT_MODELS_DIR: '' };
+for (const k of Object.keys(env)) if (/^(SLURM_|JOB_COMPLETION|MASSIVIT_SHARD)/.test(k)) delete env[k]; // no shard from the environment
+
 function massivit(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const scanInto = (images: string, out: string, ...extra: string[]) =>
@@ -130,6 +133,19 @@ describe('resuming a scan from another image folder', () => {
     expect(r.stderr).not.toMatch(/kept the results/);
     expect(fileRows(dir)).toBe(PHOTOS.length);
     expect(query(dir, "SELECT COUNT(*) FROM files WHERE path = 'camera.png'")).toBe(0);
+  });
+
+  it('refuses another shard into a shard\'s --out (it would drop the earlier shard\'s rows)', () => {
+    const dir = join(work, 'shard-out');
+    expect(scanInto(photos, dir, '--shard', '0/2').code).toBe(0);
+    const before = storeBytes(dir);
+    for (const other of [['--shard', '1/2'], []]) {
+      const r = scanInto(photos, dir, ...other);
+      expect(r.code, other.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/holds a scan of shard 0\/2, this run scans (shard 1\/2|the whole image folder)/);
+      expect(storeBytes(dir).equals(before)).toBe(true);
+    }
+    expect(scanInto(photos, dir, '--shard', '0/2').code).toBe(0); // the same shard resumes
   });
 
   it('resumes a store written before the image root was recorded, and records it then', () => {
