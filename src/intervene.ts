@@ -5,10 +5,11 @@
  * Phase 1 runs the rewritten graph with the identity edit (the unmodified model) to record the original
  * outputs and the dataset means of the cells; phase 2 runs each edit on the same images.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { ensureOutputDir } from './atomic.js';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { openStoreReadOnly } from './store/reads.js';
 import { argmax, CONTROL_RULE, controlCells, cosine, klDivergence, knnAccuracy } from './analyze/effects.js';
 import { MassivitError, errorMessage, invalidOption } from './errors.js';
 import { DEFAULT_LIMITS, preprocessImage } from './images/preprocess.js';
@@ -130,7 +131,8 @@ function readScan(dir: string): ScanJson {
 
 /** Massive cells of the layer found by the scan (every image's), else its near-miss cells. */
 function scanCells(dir: string, layer: number): { cells: CellRef[]; kind: 'massive' | 'near' } | undefined {
-  const db = new Database(join(dir, STORE_FILE), { readonly: true, fileMustExist: true });
+  const db = openStoreReadOnly(dir);
+  if (!db) throw new MassivitError('BAD_OPTION', `--scan ${dir} holds no ${STORE_FILE}`, 'Pass the --out folder of a massivit scan');
   try {
     for (const kind of ['massive', 'near'] as const) {
       const cells = db
@@ -223,7 +225,7 @@ export async function intervene(opts: InterveneOptions): Promise<{ report: Inter
   checkOutputFolder('--out', opts.out);
   const spec = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
   const outDir = resolve(opts.out);
-  mkdirSync(outDir, { recursive: true });
+  ensureOutputDir(outDir);
   const target = await resolveTarget(spec, opts, outDir);
   if (!spec.arch.hiddenSize) await (await openTapped(spec, { statsLayers: [0], full: [], attention: false, topK: 1, criteria: DEFAULT_CRITERIA, keepOutputs: false }, { device: 'cpu', threads: 1 })).close();
   const T = spec.tokens.sequenceLength;

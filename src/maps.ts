@@ -2,7 +2,8 @@
  * Per-image maps from a scan folder: the token-norm map of a layer, or the CLS → patch attention map of a
  * block (scan --attention), as a [rows][cols] grid (CLS and registers dropped) and as a PNG over the photo.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic.js';
 import { join, resolve } from 'node:path';
 import { patchGrid } from './analyze/norms.js';
 import { MassivitError, invalidOption } from './errors.js';
@@ -13,6 +14,7 @@ import { readScanJson } from './report/scan-json.js';
 import type { Db } from './store/db.js';
 import { imageClsRow, imageNorms } from './store/queries.js';
 import { imagesRoot, openStoreReadOnly, preprocessOf as storedPreprocess } from './store/reads.js';
+import { STORE_FILE } from './contracts/files.js';
 
 export type MapKind = 'norm' | 'attention';
 
@@ -58,7 +60,7 @@ export async function imageMap(opts: MapOptions): Promise<ImageMap> {
   const t = summary.model.tokens;
   const layout = { ...t, sequenceLength: t.patchStart + t.patchGrid[0] * t.patchGrid[1] };
   const db = openStoreReadOnly(scanDir);
-  if (!db) throw new MassivitError('BAD_OPTION', `${scanDir} holds no scan.sqlite: maps need the scan's per-image store`);
+  if (!db) throw new MassivitError('BAD_OPTION', `${scanDir} holds no ${STORE_FILE}: maps need the scan's per-image store`, 'Pass the --out folder of a massivit scan');
   try {
     const max = kind === 'norm' ? summary.model.numLayers : summary.model.numLayers - 1;
     if (!Number.isInteger(opts.layer) || opts.layer < 0 || opts.layer > max) throw invalidOption('--layer', `an integer in 0…${max}`, opts.layer);
@@ -74,7 +76,7 @@ export async function imageMap(opts: MapOptions): Promise<ImageMap> {
       const photo = join(root, opts.image);
       if (!existsSync(photo)) throw new MassivitError('BAD_OPTION', `The photo ${photo} no longer exists`, 'Pass --images <the scanned folder>');
       map.png = await renderOverlay(readFileSync(photo), preprocessOf(db, opts.model), map.grid, opts);
-      writeFileSync(opts.out, map.png);
+      writeFileAtomic(opts.out, map.png);
     }
     return map;
   } finally {

@@ -6,15 +6,18 @@
  * run. A merge of only some shards lists them in `shard`. No model file is needed: what scan.json needs
  * beyond the rows is in each store's meta table (store/scan-meta.ts).
  */
-import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { diskError } from './atomic.js';
 import { MassivitError, errorMessage } from './errors.js';
 import { parseShard, type Shard } from './images/shard.js';
 import { describeFigures, writeScanReport } from './report/index.js';
 import type { ScanJson } from './report/scan-json.js';
-import { getMeta, openStore, setMeta, type Db } from './store/db.js';
+import { getMeta, openStore, setMeta, settleStore, type Db } from './store/db.js';
+import { sameRoot } from './store/images-root.js';
+import { removeStaleLitter } from './store/litter.js';
 import { copyShardRows } from './store/merge.js';
+import { openStoreForReading } from './store/read.js';
 import { loadSummaryInputs, recordScanFinished } from './store/scan-meta.js';
 import type { SummaryInputs } from './contracts/scan-inputs.js';
 import { scanJsonFrom } from './scan-summary.js';
@@ -61,7 +64,7 @@ function readShardMeta(arg: string): ShardMeta {
   if (!existsSync(path)) throw new MassivitError('BAD_OPTION', `${arg} holds no ${STORE_FILE}`, HINT);
   let db: Db | undefined;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    db = openStoreForReading(path);
     const fingerprint = getMeta(db, 'fingerprint');
     const inputs = loadSummaryInputs(db);
     if (fingerprint === undefined) throw new MassivitError('BAD_OPTION', `${arg}: ${STORE_FILE} is not a massivit scan (no fingerprint)`, HINT);
@@ -76,8 +79,21 @@ function readShardMeta(arg: string): ShardMeta {
   }
 }
 
-/** Same model, preprocessing, criteria and analysis options everywhere, or nothing is written. */
-function checkCompatible(metas: ShardMeta[]): void {
+/** The image folder of the shards; shards of different folders would make a "complete" scan of neither. */
+function imagesRootOf(metas: ShardMeta[]): string | undefined {
+  // A store of an older version records no root; the file-row check in copyShardRows still applies to it.
+  const withRoot = metas.filter((m) => m.imagesRoot !== undefined);
+  const first = withRoot[0];
+  for (const m of withRoot) {
+    if (!sameRoot(m.imagesRoot!, first.imagesRoot!)) {
+      throw new MassivitError('BAD_OPTION', `${m.shown} is a scan of ${m.imagesRoot}, ${first.shown} of ${first.imagesRoot}: refusing to merge shards of different image folders`, 'Merge only the shards of one dataset (the same --images folder)');
+    }
+  }
+  return first?.imagesRoot;
+}
+
+/** Same model, preprocessing, criteria, analysis options and image folder everywhere, or nothing is written. */
+function checkCompatible(metas: ShardMeta[]): string | undefined {
   const [first, ...rest] = metas;
   for (const m of rest) {
     if (m.fingerprint !== first.fingerprint) {
@@ -90,6 +106,7 @@ function checkCompatible(metas: ShardMeta[]): void {
       throw new MassivitError('BAD_OPTION', `${m.shown} was scanned with different analysis options (--norms/--norm-threshold/--attention) than ${first.shown}; refusing to merge`, 'Merge only shards of one scan command');
     }
   }
+  return imagesRootOf(metas);
 }
 
 /**
@@ -117,12 +134,13 @@ function prepareOut(out: string, inputs: string[]): string {
     return dir;
   }
   if (!statSync(dir).isDirectory()) throw new MassivitError('BAD_OUTPUT', `--out ${out} is a file, not a folder`, 'Choose a new folder for the merged scan');
+  removeStaleLitter(dir, STORE_FILE); // a killed earlier merge
   if (readdirSync(dir).length === 0) return dir;
   const store = join(dir, STORE_FILE);
   let merged = false;
   if (existsSync(store)) {
     try {
-      const db = new Database(store, { readonly: true, fileMustExist: true });
+      const db = openStoreForReading(store);
       merged = getMeta(db, 'merged') === '1';
       db.close();
     } catch {
@@ -147,20 +165,26 @@ async function writeReport(outDir: string, notice: (m: string) => void): Promise
 export async function merge(opts: MergeOptions): Promise<MergeResult> {
   if (opts.shards.length === 0) throw new MassivitError('BAD_OPTION', 'merge needs at least one shard folder', HINT);
   const metas = opts.shards.map(readShardMeta);
-  checkCompatible(metas);
+  const imagesRoot = checkCompatible(metas);
   const covered = coverage(metas.map((m) => m.shard));
   const outDir = prepareOut(opts.out, opts.shards);
   // Build beside the final store and rename at the end: a killed merge never leaves a half-merged scan.sqlite.
   const tmp = join(outDir, `${STORE_FILE}.merging-${process.pid}`);
-  rmSync(tmp, { force: true });
-  const db = openStore(tmp);
+  // Same pid, earlier run (pid 1 in every container): its WAL must not be replayed into this merge.
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(tmp + suffix, { force: true });
+  let db: Db;
+  try {
+    db = openStore(tmp);
+  } catch (err) {
+    throw diskError(err, tmp, 'nothing was changed') ?? err;
+  }
   let summary: ScanJson;
   try {
     const first = metas[0];
     db.transaction(() => {
       setMeta(db, 'fingerprint', first.fingerprint);
       if (first.analysis !== undefined) setMeta(db, 'analysis', first.analysis);
-      if (first.imagesRoot !== undefined) setMeta(db, 'imagesRoot', first.imagesRoot);
+      if (imagesRoot !== undefined) setMeta(db, 'imagesRoot', imagesRoot);
       setMeta(db, 'summaryInputs', JSON.stringify(first.inputs));
       setMeta(db, 'shard', covered ? covered.map((s) => `${s.index}/${s.count}`).join(',') : 'all');
       setMeta(db, 'merged', '1');
@@ -169,11 +193,11 @@ export async function merge(opts: MergeOptions): Promise<MergeResult> {
     for (const m of metas) copyShardRows(db, m.path, m.shown);
     summary = scanJsonFrom(db, first.inputs, covered);
     recordScanFinished(db);
-    db.pragma('wal_checkpoint(TRUNCATE)');
+    settleStore(db);
   } catch (err) {
     db.close();
-    for (const suffix of ['', '-wal', '-shm']) rmSync(tmp + suffix, { force: true });
-    throw err;
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(tmp + suffix, { force: true });
+    throw diskError(err, tmp, 'the earlier merge in --out, if any, is unchanged') ?? err;
   }
   db.close();
   const final = join(outDir, STORE_FILE);

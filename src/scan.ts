@@ -2,9 +2,9 @@
  * scan: model → tap → images → run → analyze → store → scan.json (+ report). The library entry point the
  * CLI calls. Resumable: the SQLite store is the source of truth, keyed by image content hash.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { diskError, ensureOutputDir, writeFileAtomic } from './atomic.js';
 import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from './analyze/criteria.js';
 import { openAnalyser } from './analyze/analyser.js';
 import type { BatchJob } from './analyze/analysis.js';
@@ -23,9 +23,13 @@ import { mapOrdered } from './run/pipeline.js';
 import type { Device } from './run/session.js';
 import { openTapped, type TappedModel } from './run/tapped.js';
 import { openDecoder, type Decoded } from './run/decode.js';
-import { getMeta, openStore, pruneFiles, pruneOrphans, setMeta, type Db, type ImageFailure, type KnownFile } from './store/db.js';
+import { getMeta, openStore, pruneOrphans, setMeta, settleStore, type Db, type ImageFailure, type KnownFile } from './store/db.js';
+import { assertImagesOutsideOut, IMAGES_ROOT_KEY, realFolder } from './store/images-root.js';
+import { assertResumable } from './store/resume.js';
+import { dropUnseen, dropUnselected } from './store/prune.js';
+import { removeStaleLitter } from './store/litter.js';
 import type { TapPlan } from './tap/plan.js';
-import { recordScanFinished, recordScanStart, saveAnalysis } from './store/scan-meta.js';
+import { formatShard, recordScanFinished, recordScanStart, saveAnalysis } from './store/scan-meta.js';
 import { scanJsonFrom, summaryInputs } from './scan-summary.js';
 
 export interface ScanProgress {
@@ -60,6 +64,8 @@ export interface ScanOptions {
   attention?: boolean;
   /** Fixed high-norm threshold for `norms` (default 150, Darcet et al.). */
   normThreshold?: number;
+  /** Drop the results of files the walk does not find now (default: keep them and say how many). */
+  prune?: boolean;
 }
 
 import { STORE_FILE, SUMMARY_FILE } from './contracts/files.js';
@@ -76,20 +82,38 @@ function fingerprint(spec: ModelSpec, criteria: ScanCriteria, topK: number, maxP
   return JSON.stringify({ model: spec.sha256, preprocess: spec.preprocess, criteria, topK, maxPixels, ...(analysis?.attention ? { attention: true } : {}) });
 }
 
-/** Opens (or creates) the output folder and its store; refuses a folder that holds something else. */
-export function openOutput(out: string, print: string): Db {
+/**
+ * Opens (or creates) the output folder and its store; refuses a folder that holds something else, or a
+ * scan of another image folder (`images`, the real path). Records the fingerprint and the image root.
+ */
+export function openOutput(out: string, print: string, images?: string, shard?: Shard): Db {
   const dir = resolve(out);
-  if (existsSync(dir)) assertOutputFolder(dir, out, STORE_FILE);
-  else mkdirSync(dir, { recursive: true });
-  const db = openStore(join(dir, STORE_FILE));
-  const previous = getMeta(db, 'fingerprint');
-  if (previous !== undefined && previous !== print) {
+  if (existsSync(dir)) {
+    removeStaleLitter(dir, STORE_FILE); // a killed merge or write into this folder
+    assertOutputFolder(dir, out, STORE_FILE);
+    if (images !== undefined) assertResumable({ out, storePath: join(dir, STORE_FILE), images, shard: shardName(shard), fingerprint: print });
+  } else ensureOutputDir(dir);
+  let db: Db;
+  try {
+    db = openStore(join(dir, STORE_FILE));
+  } catch (err) {
+    throw diskError(err, join(out, STORE_FILE), 'nothing was changed') ?? err;
+  }
+  try {
+    const previous = getMeta(db, 'fingerprint');
+    if (previous !== undefined && previous !== print) {
+      throw new MassivitError('BAD_OUTPUT', `--out ${out} holds a scan made with a different model or options; refusing to mix results`, 'Use a new --out folder, or the same model and options to resume');
+    }
+  } catch (err) {
     db.close();
-    throw new MassivitError('BAD_OUTPUT', `--out ${out} holds a scan made with a different model or options; refusing to mix results`, 'Use a new --out folder, or the same model and options to resume');
+    throw err;
   }
   setMeta(db, 'fingerprint', print);
+  if (images !== undefined) setMeta(db, IMAGES_ROOT_KEY, images); // the report finds photos for thumbnails here
   return db;
 }
+
+const shardName = (shard?: Shard) => (shard ? formatShard(shard) : 'all');
 
 /** Atomic write: a reader never sees a half-written scan.json. */
 export function writeJsonAtomic(path: string, value: unknown): void {
@@ -102,6 +126,8 @@ type Prepared = Decoded & { entry: ImageEntry };
 export interface ScanResult {
   summary: ScanJson;
   outDir: string;
+  /** Earlier files not found by this walk whose results were kept (0 with `prune`). */
+  kept: number;
 }
 
 export async function scan(opts: ScanOptions): Promise<ScanResult> {
@@ -114,35 +140,44 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const spec = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
   const layers = Array.from({ length: spec.arch.numLayers + 1 }, (_, i) => i);
   const analysis = resolveAnalysis({ norms: opts.norms, attention: opts.attention, normThreshold: opts.normThreshold });
+  // The image root is checked before any work: a resume from another (or an empty, unmounted) folder is refused.
+  const imagesRoot = realFolder(opts.images);
+  assertImagesOutsideOut(opts.images, opts.out);
+  assertResumable({ out: opts.out, storePath: join(resolve(opts.out), STORE_FILE), images: imagesRoot, shard: shardName(opts.shard) });
   // Every layer's hidden state leaves the session whole and is reduced by the SIMD kernel: cheaper than the
   // in-graph reductions (BENCHMARKS.md, "Where the time goes").
   const plan: TapPlan = { statsLayers: [], full: layers.map(layerHook), attention: analysis.attention, numHeads: spec.arch.numHeads, topK, criteria, keepOutputs: false };
   const tapped = await openTapped(spec, plan, { device: opts.device ?? 'auto', threads: opts.threads ?? 0 });
   if (tapped.open.notice) opts.onNotice?.(tapped.open.notice);
-  const walked = await walkImages(resolve(opts.images), { exclude: [opts.out] }); // never scan our own output
+  const walked = await walkImages(imagesRoot, { exclude: [opts.out] }); // never scan our own output
   let entries = walked.entries;
   if (opts.shard) entries = entries.filter((e) => inShard(e.rel, opts.shard!));
   if (opts.limit !== undefined) entries = entries.slice(0, opts.limit);
   const walkErrors = walked.errors.filter((e) => !opts.shard || inShard(e.rel, opts.shard));
   const outDir = resolve(opts.out);
-  const db = openOutput(outDir, fingerprint(spec, criteria, topK, maxPixels, analysis));
+  const db = openOutput(outDir, fingerprint(spec, criteria, topK, maxPixels, analysis), imagesRoot, opts.shard);
   saveAnalysis(db, analysis);
   recordScanStart(db, summaryInputs(spec, criteria, topK), opts.shard); // merge rebuilds scan.json from this
-  setMeta(db, 'imagesRoot', resolve(opts.images)); // the report finds photos for thumbnails here
   let summary: ScanJson;
+  let kept: number;
   try {
-    pruneFiles(db, new Set([...entries.map((e) => e.rel), ...walkErrors.map((e) => e.rel)]));
+    const visible = new Set([...walked.entries, ...walked.errors].map((e) => e.rel));
+    dropUnselected(db, visible, new Set([...entries, ...walkErrors].map((e) => e.rel)));
     await runScan(db, tapped, criteria, entries, walkErrors, batch, maxPixels, opts.onProgress);
-    pruneOrphans(db); // only now: a renamed file found its content by hash during the run
+    // Only now: a renamed file found its content by hash during the run.
+    kept = dropUnseen(db, visible, opts.prune === true);
+    if (kept > 0) opts.onNotice?.(`kept the results of ${kept} earlier file${kept === 1 ? '' : 's'} not found under ${opts.images} now (pass --prune to drop them)`);
+    pruneOrphans(db);
     summary = buildScanJson(db, spec, criteria, topK, opts.shard);
     writeJsonAtomic(join(outDir, SUMMARY_FILE), summary);
     recordScanFinished(db);
+    settleStore(db);
   } finally {
     db.close();
     await tapped.close();
   }
-  if (opts.report !== false) await reportAfterScan({ outDir, spec, summary, imagesRoot: resolve(opts.images), threads: opts.threads, maxPixels, onNotice: opts.onNotice });
-  return { summary, outDir };
+  if (opts.report !== false) await reportAfterScan({ outDir, spec, summary, imagesRoot, threads: opts.threads, maxPixels, onNotice: opts.onNotice });
+  return { summary, outDir, kept };
 }
 
 async function runScan(

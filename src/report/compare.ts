@@ -3,7 +3,8 @@
  * written as <dir>/compare.html + <dir>/figures/compare-*.png. Built for the register question: does a
  * model with registers move its massive activations out of the patch tokens?
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { ensureOutputDir, writeFileAtomic } from '../atomic.js';
 import { basename, join, relative, resolve } from 'node:path';
 import { MassivitError } from '../errors.js';
 import type { TokenRole } from '../model/layout.js';
@@ -242,8 +243,8 @@ export async function writeComparison(scanDirs: string[], opts: CompareOptions):
     notes.length > 0 ? `<h3>Notes</h3><ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '',
     footer(entries[0].scan, opts.now ?? new Date()),
   ].join('\n');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(html, renderPage({ title: `massivit: ${title}`, body, data: { charts } }));
+  ensureOutputDir(outDir);
+  writeFileAtomic(html, renderPage({ title: `massivit: ${title}`, body, data: { charts } }));
   const result: CompareResult = { html, notes };
   if (opts.figures !== false) result.figures = await writeFigures(resolve(opts.figures ?? join(outDir, 'figures')), charts, {}, opts.loadCanvas);
   return result;

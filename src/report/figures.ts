@@ -4,10 +4,9 @@
  * renders on machines without fonts. If the native binary cannot load on some platform, the SVG heatmaps
  * fall back to sharp and the Chart.js figures are skipped with a message; the HTML is written regardless.
  */
-import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic.js';
+import { ensureOutputDir, writeFileAtomic } from '../atomic.js';
 import { errorMessage } from '../errors.js';
 import { withTickLabels, type ChartConfig } from './charts.js';
 import { svgToPng } from './svg.js';
@@ -104,7 +103,7 @@ export async function writeFigures(
   svgs: Record<string, string>,
   load: CanvasLoader = defaultLoader,
 ): Promise<FigureResult> {
-  mkdirSync(dir, { recursive: true });
+  ensureOutputDir(dir);
   const result: FigureResult = { dir, written: [] };
   let canvas: CanvasModule | undefined;
   try {

@@ -2,7 +2,7 @@
  * The single-scan report: <out>/report.html (+ <out>/figures/*.png), rebuilt from scan.json, scan.sqlite
  * and views/feature-token.json alone, so `massivit report <out>` needs neither the model nor a network.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { ensureOutputDir, writeFileAtomic } from '../atomic.js';
 import { dirname, join, resolve } from 'node:path';
 import { layerCurvesChart, featureTokenChart, type ChartConfig } from './charts.js';
 import { writeFigures, type CanvasLoader, type FigureResult } from './figures.js';
@@ -180,8 +180,8 @@ export async function writeScanReport(scanDir: string, opts: ReportOptions = {})
     footer(scan, opts.now ?? new Date()),
   ].join('\n');
   const html = resolve(opts.html ?? join(dir, REPORT_FILE));
-  mkdirSync(dirname(html), { recursive: true });
-  writeFileSync(html, renderPage({ title: `massivit: ${scan.model.name}`, body, data: { charts, variants } }));
+  ensureOutputDir(dirname(html));
+  writeFileAtomic(html, renderPage({ title: `massivit: ${scan.model.name}`, body, data: { charts, variants } }));
   const result: ReportResult = { html, notes };
   if (opts.figures !== false) {
     result.figures = await writeFigures(resolve(opts.figures ?? join(dir, FIGURES_DIR)), figureCharts, svgs, opts.loadCanvas);

@@ -3,8 +3,9 @@
  * the model, so scan captures it and saves a compact JSON (views/feature-token.json) beside scan.json;
  * `massivit report` re-creates the HTML from that file alone.
  */
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFileSync, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { ensureOutputDir, writeFileAtomic } from '../atomic.js';
 import { dirname, join, resolve } from 'node:path';
 import { invalidOption } from '../errors.js';
 import { layerHook } from '../hooks.js';
@@ -169,9 +170,8 @@ export async function captureFeatureTokenView(o: CaptureOptions): Promise<string
   const flagged = [...o.scan.massive, ...o.scan.nearMisses].filter((g) => g.layer === pick.layer).map((g) => g.dim);
   const view = buildView(hidden, tokens, dims, o.scan.model.tokens.patchStart, flagged, pick);
   const path = join(resolve(o.outDir), VIEW_FILE);
-  mkdirSync(dirname(path), { recursive: true });
-  await writeFile(`${path}.tmp-${process.pid}`, JSON.stringify(view) + '\n');
-  await rename(`${path}.tmp-${process.pid}`, path);
+  ensureOutputDir(dirname(path));
+  writeFileAtomic(path, JSON.stringify(view) + '\n');
   return path;
 }
 

@@ -45,6 +45,15 @@ export function openStore(path: string): Db {
   return db;
 }
 
+/**
+ * A finished store leaves WAL mode (the WAL is checkpointed into the file and removed): a reader then
+ * needs no -wal/-shm files, so a scan folder on read-only media (or a copy without write access) opens
+ * read-only. A resume switches back to WAL (openStore).
+ */
+export function settleStore(db: Db): void {
+  db.pragma('journal_mode = DELETE');
+}
+
 export function getMeta(db: Db, key: string): string | undefined {
   return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
 }
@@ -105,19 +114,6 @@ export function hasImage(db: Db): (hash: string) => boolean {
   return (hash) => stmt.get(hash) !== undefined;
 }
 
-/**
- * Start of a scan: drop the rows of files no longer in the folder. Their analysed content stays until the
- * scan completes (pruneOrphans), so a file that was renamed or moved is recognised by its hash and not
- * analysed again.
- */
-export function pruneFiles(db: Db, currentPaths: Set<string>): void {
-  db.transaction(() => {
-    const paths = db.prepare('SELECT path FROM files').pluck().all() as string[];
-    const del = db.prepare('DELETE FROM files WHERE path = ?');
-    for (const p of paths) if (!currentPaths.has(p)) del.run(p);
-  })();
-}
-
 /** Content-keyed tables: every table with a `hash` column except `files`. */
 function contentTables(db: Db): string[] {
   const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'files' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
@@ -130,10 +126,4 @@ export function pruneOrphans(db: Db): void {
     const orphan = "hash NOT IN (SELECT hash FROM files WHERE status = 'ok' AND hash IS NOT NULL)";
     for (const t of contentTables(db)) db.exec(`DELETE FROM "${t}" WHERE ${orphan}`);
   })();
-}
-
-/** Both prunes at once (for callers that are not scanning). */
-export function pruneStore(db: Db, currentPaths: Set<string>): void {
-  pruneFiles(db, currentPaths);
-  pruneOrphans(db);
 }

@@ -4,7 +4,8 @@
  * by image content hash are identical wherever the same image was analysed, and file rows must not
  * disagree (checked first). One transaction per shard, so an interrupted merge leaves no partial shard.
  */
-import { MassivitError } from '../errors.js';
+import { basename } from 'node:path';
+import { MassivitError, errorMessage } from '../errors.js';
 import type { Db } from './db.js';
 
 interface TableInfo {
@@ -38,7 +39,11 @@ function conflictingFile(db: Db): { path: string } | undefined {
 
 /** Copies all rows of the store at `shardPath` into `target` (which must hold the scan schema). */
 export function copyShardRows(target: Db, shardPath: string, shown: string): void {
-  target.prepare('ATTACH DATABASE ? AS shard').run(shardPath);
+  try {
+    target.prepare('ATTACH DATABASE ? AS shard').run(shardPath);
+  } catch (err) {
+    throw new MassivitError('BAD_OPTION', `${shown}: cannot read its ${basename(shardPath)}: ${errorMessage(err)}`, 'A shard in WAL mode on read-only media: copy it to a writable folder first');
+  }
   try {
     target.transaction(() => {
       const conflict = conflictingFile(target);

@@ -3,10 +3,11 @@
  * that is new, empty, or holds a store massivit wrote itself. A `scan.sqlite` from another program (or a
  * corrupt one) is refused untouched rather than "upgraded" by adding our tables to it.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MassivitError, errorMessage } from '../errors.js';
+import { openStoreForReading } from './read.js';
 
 const HINT = 'Choose a new folder, or the folder of an earlier scan to resume it';
 
@@ -23,7 +24,7 @@ function assertOwnStore(storePath: string, shown: string): void {
   let db: Database.Database | undefined;
   let fingerprint: unknown;
   try {
-    db = new Database(storePath, { fileMustExist: true });
+    db = openStoreForReading(storePath);
     fingerprint = (db.prepare("SELECT value FROM meta WHERE key = 'fingerprint'").get() as { value?: unknown } | undefined)?.value;
   } catch (err) {
     throw new MassivitError('BAD_OUTPUT', `--out ${shown} holds a scan.sqlite that is not a massivit scan (${errorMessage(err)}): refusing to modify it`, HINT);

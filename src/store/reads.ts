@@ -4,24 +4,24 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { STORE_FILE } from '../contracts/files.js';
+import { MassivitError, errorMessage } from '../errors.js';
 import { patchPosition, tokenRole, type TokenLayout, type TokenRole } from '../model/layout.js';
 import type { PreprocessSpec } from '../model/preprocessor.js';
 import type { Db } from './db.js';
+import { openStoreForReading } from './read.js';
 
 /**
  * The store for reading, or undefined when the folder has none (a copied scan.json alone still reports).
- * Opened writable when possible, only so that closing it checkpoints the WAL and removes the -wal/-shm
- * files a read-only connection would leave behind; nothing here writes.
+ * Read-only, so a scan folder on read-only media or without write access reports (store/read.ts).
  */
 export function openStoreReadOnly(dir: string): Db | undefined {
   const path = join(resolve(dir), STORE_FILE);
   if (!existsSync(path)) return undefined;
   try {
-    return new Database(path, { fileMustExist: true });
-  } catch {
-    return new Database(path, { readonly: true, fileMustExist: true });
+    return openStoreForReading(path);
+  } catch (err) {
+    throw new MassivitError('BAD_OUTPUT', `cannot read ${path}: ${errorMessage(err)}`, 'Pass the --out folder of a finished `massivit scan`');
   }
 }
 

@@ -32,6 +32,7 @@ export interface ScanFlags {
   norms: boolean;
   report: boolean;
   attention?: boolean;
+  prune?: boolean;
   normThreshold: number;
   family?: Family;
   registers?: number;
@@ -61,6 +62,7 @@ export function scanCommand(): Command {
     .option('--no-report', 'skip report.html and figures/ (`massivit report <out>` writes them later)')
     .option('--no-norms', 'skip the token-norm statistics (scan.json "norms")')
     .option('--norm-threshold <n>', 'high-norm token: L2 norm above this', rangeFlag('normThreshold'), 150)
+    .option('--prune', 'on a resume, drop the results of files no longer found under --images (default: keep them)')
     .option('--attention', 'tap attention: sink shares per layer and head, CLS attention maps (scan.json "attention")')
     .addOption(new Option('--family <family>', 'bare .onnx without config.json: model family').choices(FAMILIES))
     .option('--registers <n>', 'bare .onnx: number of register tokens', rangeFlag('registers'))
@@ -100,6 +102,7 @@ export function scanCommand(): Command {
         report: flags.report,
         attention: flags.attention,
         normThreshold: flags.normThreshold,
+        prune: flags.prune,
         onProgress: bar,
         onNotice: (m) => process.stderr.write(`massivit: ${m}\n`),
       });
