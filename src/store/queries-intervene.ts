@@ -1,0 +1,23 @@
+/** The store query `intervene` needs: which cells a finished scan flagged at one layer. */
+import Database from 'better-sqlite3';
+
+export interface StoredCell {
+  token: number;
+  dim: number;
+}
+
+/** Massive cells of the layer found by the scan (every image's), else its near-miss cells; undefined when neither. */
+export function scanCells(storePath: string, layer: number): { cells: StoredCell[]; kind: 'massive' | 'near' } | undefined {
+  const db = new Database(storePath, { readonly: true, fileMustExist: true });
+  try {
+    for (const kind of ['massive', 'near'] as const) {
+      const cells = db
+        .prepare(`SELECT DISTINCT c.token, c.dim FROM files f JOIN cells c ON c.hash = f.hash WHERE f.status = 'ok' AND c.layer = ? AND c.kind = ? ORDER BY c.token, c.dim`)
+        .all(layer, kind) as StoredCell[];
+      if (cells.length > 0) return { cells, kind };
+    }
+    return undefined;
+  } finally {
+    db.close();
+  }
+}
