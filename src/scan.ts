@@ -18,10 +18,9 @@ import { assertOutputFolder } from './store/output-guard.js';
 import { loadModel, type ModelSpec } from './model/load.js';
 import type { ScanJson } from './report/scan-json.js';
 import { reportAfterScan } from './report/index.js';
-import { mapOrdered } from './run/pipeline.js';
 import type { Device } from './run/session.js';
 import { openRunner, type Runner } from './run/runner.js';
-import { openDecoder, type Decoded } from './run/decode.js';
+import { decodeInOrder, type Prepared } from './run/stream.js';
 import { getMeta, openStore, pruneFiles, pruneOrphans, setMeta, type Db, type ImageFailure, type KnownFile } from './store/db.js';
 import type { TapPlan } from './tap/plan.js';
 import { recordScanFinished, recordScanStart, scanJsonFrom, summaryInputs } from './store/scan-meta.js';
@@ -94,9 +93,6 @@ export function openOutput(out: string, print: string): Db {
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
-
-/** A decoded (or failed, or already known) file, with the walk entry it came from. */
-type Prepared = Decoded & { entry: ImageEntry };
 
 export interface ScanResult {
   summary: ScanJson;
@@ -189,10 +185,10 @@ async function runScan(
   };
   const ahead = Math.max(4, batch * 2);
   // Files are read, hashed (contents already in the store are skipped) and decoded in a worker thread.
-  const decoder = openDecoder({ preprocess: spec.preprocess, maxPixels, store: db.name });
-  const prepare = async (entry: ImageEntry): Promise<Prepared> => ({ entry, ...(await decoder.decode(entry)) });
+  // The worker closes when the loop ends (or is left by an error).
+  const decoded = decodeInOrder(entries, { preprocess: spec.preprocess, maxPixels, store: db.name }, ahead);
   try {
-    for await (const p of mapOrdered(entries, ahead, prepare)) {
+    for await (const p of decoded) {
       if (p.known) {
         reused.push({ path: p.entry.rel, hash: p.hash! });
         progress.reused += 1;
@@ -205,7 +201,6 @@ async function runScan(
     await flush();
     await written;
   } finally {
-    await decoder.close();
     await analyser.close();
   }
 }
