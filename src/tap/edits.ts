@@ -46,8 +46,9 @@ export interface EditHooks {
 
 /**
  * Applies the edits to a decoded graph in place; returns the inputs each one reads (same order as
- * `edits`). `b` is the plan's one builder (fresh names are unique per builder). Call it before anything else reads the edited tensors: a consumer added later (an exposed
- * hook, an in-graph statistic) still reads the value as computed, before the edit.
+ * `edits`). `b` is the plan's one builder (fresh names are unique per builder). Call it before anything
+ * else reads the edited tensors: a consumer added later (an exposed hook, an in-graph statistic) still
+ * reads the value as computed, before the edit.
  */
 export function applyEdits(b: GraphBuilder, hooks: EditHooks, edits: readonly Edit[]): EditInputs[] {
   const graph = b.graph;
