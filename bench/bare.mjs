@@ -11,7 +11,7 @@ import { walkImages } from '../dist/images/walk.js';
 import { mapOrdered } from '../dist/run/pipeline.js';
 import { openDecoder } from '../dist/run/decode.js';
 import { createSession } from '../dist/run/session.js';
-import { packBatch } from '../dist/run/tapped.js';
+import { packBatch } from '../dist/run/runner.js';
 
 const [modelDir, imageDir, threadsArg, batchArg] = process.argv.slice(2);
 const threads = Number(threadsArg);

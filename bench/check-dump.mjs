@@ -6,19 +6,17 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_CRITERIA } from '../dist/analyze/criteria.js';
 import { layerHook } from '../dist/hooks.js';
 import { preprocessImage } from '../dist/images/preprocess.js';
 import { loadModel } from '../dist/model/load.js';
-import { openTapped } from '../dist/run/tapped.js';
+import { openRunner } from '../dist/run/runner.js';
 import { ROOT } from './dataset.mjs';
 
 const [modelDir, out, ...names] = process.argv.slice(2);
 const photos = names.length > 0 ? names : ['chelsea.png', 'coffee.png', 'rocket.jpg'];
 const spec = loadModel(modelDir);
 const layers = Array.from({ length: spec.arch.numLayers + 1 }, (_, i) => i);
-const plan = { statsLayers: [], full: layers.map(layerHook), attention: false, topK: 1, criteria: DEFAULT_CRITERIA, keepOutputs: false };
-const tapped = await openTapped(spec, plan, { device: 'cpu', threads: 2 });
+const tapped = await openRunner(spec, { expose: layers.map(layerHook) }, { device: 'cpu', threads: 2 });
 const pixels = await Promise.all(photos.map(async (p) => (await preprocessImage(readFileSync(join(ROOT, 'images', p)), spec.preprocess)).pixels));
 const outputs = await tapped.run(pixels);
 const first = outputs[layerHook(0)];

@@ -7,26 +7,25 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ensureOutputDir } from './atomic.js';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { openStoreReadOnly } from './store/reads.js';
 import { argmax, CONTROL_RULE, controlCells, cosine, klDivergence, knnAccuracy } from './analyze/effects.js';
-import { MassivitError, errorMessage, invalidOption } from './errors.js';
-import { DEFAULT_LIMITS, preprocessImage } from './images/preprocess.js';
-import { walkImages, type ImageEntry } from './images/walk.js';
+import { MassivitError, invalidOption } from './errors.js';
+import { layerHook } from './hooks.js';
+import { DEFAULT_LIMITS } from './images/preprocess.js';
+import { walkImages } from './images/walk.js';
 import { checkRanges } from './options/check.js';
 import { checkInputFolder, checkOutputFolder } from './options/paths.js';
 import { patchPosition, tokenRole, type TokenRole } from './model/layout.js';
 import { loadModel, type ModelSpec } from './model/load.js';
 import type { ScanJson } from './report/scan-json.js';
-import { mapOrdered } from './run/pipeline.js';
-import { createSession, ort, type Device, type OpenSession } from './run/session.js';
-import { openTapped, packBatch } from './run/tapped.js';
+import { openRunner, type Runner } from './run/runner.js';
+import type { Device, RunOptions, ort } from './run/session.js';
+import { decodedBatches } from './run/stream.js';
 import { scan, writeJsonAtomic } from './scan.js';
 import { STORE_FILE, SUMMARY_FILE } from './contracts/files.js';
-import { describeImageError } from './images/decode-error.js';
-import { applyIntervention, FILL_INPUT, HIDDEN_OUTPUT, MASK_INPUT } from './tap/intervene.js';
-import { DEFAULT_CRITERIA } from './analyze/criteria.js';
+import { openStoreReadOnly } from './store/reads.js';
+import { scanCells } from './store/queries-intervene.js';
+import { cellsAt, type CellsValues } from './tap/edits.js';
 import { VERSION } from './version.js';
 
 export type InterventionMode = 'zero' | 'mean';
@@ -123,27 +122,11 @@ interface Target {
   scanDir: string | null;
 }
 
+// TODO(lead): contracts reader
 function readScan(dir: string): ScanJson {
   const path = join(dir, SUMMARY_FILE);
   if (!existsSync(path)) throw new MassivitError('BAD_OPTION', `--scan ${dir} holds no ${SUMMARY_FILE}`, 'Pass the --out folder of a massivit scan');
   return JSON.parse(readFileSync(path, 'utf8')) as ScanJson;
-}
-
-/** Massive cells of the layer found by the scan (every image's), else its near-miss cells. */
-function scanCells(dir: string, layer: number): { cells: CellRef[]; kind: 'massive' | 'near' } | undefined {
-  const db = openStoreReadOnly(dir);
-  if (!db) throw new MassivitError('BAD_OPTION', `--scan ${dir} holds no ${STORE_FILE}`, 'Pass the --out folder of a massivit scan');
-  try {
-    for (const kind of ['massive', 'near'] as const) {
-      const cells = db
-        .prepare(`SELECT DISTINCT c.token, c.dim FROM files f JOIN cells c ON c.hash = f.hash WHERE f.status = 'ok' AND c.layer = ? AND c.kind = ? ORDER BY c.token, c.dim`)
-        .all(layer, kind) as CellRef[];
-      if (cells.length > 0) return { cells, kind };
-    }
-    return undefined;
-  } finally {
-    db.close();
-  }
 }
 
 async function resolveTarget(spec: ModelSpec, opts: InterveneOptions, outDir: string): Promise<Target> {
@@ -163,38 +146,16 @@ async function resolveTarget(spec: ModelSpec, opts: InterveneOptions, outDir: st
   else if (summary.nearMissEmergence.firstLayer !== null) [layer, atSource] = [summary.nearMissEmergence.firstLayer, 'near-miss emergence'];
   else throw new MassivitError('BAD_OPTION', `--at auto: the scan in ${scanDir} found no massive activations or near-misses`, 'Pass --at <layer> and --cells token:dim,...');
   if (opts.cells) return { layer, atSource, cells: opts.cells, cellsSource: 'explicit', scanDir };
-  const found = scanCells(scanDir, layer);
+  const db = openStoreReadOnly(scanDir);
+  if (!db) throw new MassivitError('BAD_OPTION', `--scan ${scanDir} holds no ${STORE_FILE}`, 'Pass the --out folder of a massivit scan');
+  let found: ReturnType<typeof scanCells>;
+  try {
+    found = scanCells(db, layer);
+  } finally {
+    db.close();
+  }
   if (!found) throw new MassivitError('BAD_OPTION', `The scan in ${scanDir} found no massive or near-miss cells at layer ${layer}`, 'Pass --cells token:dim,... or another --at');
   return { layer, atSource, cells: found.cells, cellsSource: found.kind === 'massive' ? 'scan: massive' : 'scan: near-miss', scanDir };
-}
-
-interface Decoded {
-  rel: string;
-  pixels?: Float32Array;
-  error?: string;
-}
-
-async function decode(entry: ImageEntry, spec: ModelSpec, maxPixels: number): Promise<Decoded> {
-  try {
-    return { rel: entry.rel, pixels: (await preprocessImage(await readFile(entry.path), spec.preprocess, { maxPixels })).pixels };
-  } catch (err) {
-    return { rel: entry.rel, error: describeImageError(err) };
-  }
-}
-
-/** Decoded images in folder order, in batches (failures reported separately, once per pass). */
-async function* batches(entries: ImageEntry[], spec: ModelSpec, batch: number, maxPixels: number): AsyncGenerator<{ ok: Decoded[]; failed: Decoded[] }> {
-  let ok: Decoded[] = [];
-  let failed: Decoded[] = [];
-  for await (const d of mapOrdered(entries, Math.max(4, 2 * batch), (e) => decode(e, spec, maxPixels))) {
-    if (d.error) failed.push(d);
-    else ok.push(d);
-    if (ok.length >= batch) {
-      yield { ok, failed };
-      [ok, failed] = [[], []];
-    }
-  }
-  if (ok.length + failed.length > 0) yield { ok, failed };
 }
 
 function vectors(t: ort.Tensor, clsOnly: boolean): Float32Array[] {
@@ -223,11 +184,12 @@ export async function intervene(opts: InterveneOptions): Promise<{ report: Inter
   checkRanges({ batch, seed, threads: opts.threads, limit: opts.limit, maxPixels, at: opts.at === 'auto' ? undefined : opts.at });
   checkInputFolder('--images', opts.images);
   checkOutputFolder('--out', opts.out);
-  const spec = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
+  const loaded = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
   const outDir = resolve(opts.out);
   ensureOutputDir(outDir);
-  const target = await resolveTarget(spec, opts, outDir);
-  if (!spec.arch.hiddenSize) await (await openTapped(spec, { statsLayers: [0], full: [], attention: false, topK: 1, criteria: DEFAULT_CRITERIA, keepOutputs: false }, { device: 'cpu', threads: 1 })).close();
+  const target = await resolveTarget(loaded, opts, outDir);
+  // A bare .onnx has no config: its width, which shapes the edit's inputs, is measured by a probe pass first.
+  const spec = loaded.arch.hiddenSize ? loaded : await measuredSpec(loaded);
   const T = spec.tokens.sequenceLength;
   const D = spec.arch.hiddenSize;
   for (const c of target.cells) {
@@ -235,27 +197,27 @@ export async function intervene(opts: InterveneOptions): Promise<{ report: Inter
       throw invalidOption('--cells', `token in 0…${T - 1} and dim in 0…${D - 1}`, `${c.token}:${c.dim}`);
     }
   }
-  const graph = applyIntervention(spec.bytes, target.layer, T, D);
+  const edit = cellsAt(target.layer, T, D);
   const choice = outputChoice(spec.outputNames);
-  let open: OpenSession;
+  // The hook is exposed as computed (before the edit): the cells' dataset means come from the same pass.
+  const runOpts: RunOptions = { device: opts.device ?? 'auto', threads: opts.threads ?? 0 };
+  const runner = await openRunner(spec, { expose: [edit.hook], edits: [edit], keepOutputs: true }, runOpts);
+  if (runner.open.notice) opts.onNotice?.(runner.open.notice);
   try {
-    open = await createSession(graph.bytes, { device: opts.device ?? 'auto', threads: opts.threads ?? 0 });
-  } catch (err) {
-    if (err instanceof MassivitError) throw err;
-    throw new MassivitError('BAD_MODEL', `ONNX Runtime cannot load the rewritten graph: ${errorMessage(err)}`);
-  }
-  if (open.notice) opts.onNotice?.(open.notice);
-  try {
-    const report = await measure(spec, opts, target, graph.hook, choice, open, modes, batch, maxPixels, seed);
+    const report = await measure(spec, opts, target, edit.hook, choice, runner, modes, batch, maxPixels, seed);
     const path = join(outDir, INTERVENE_FILE);
     writeJsonAtomic(path, report);
     return { report, outDir, path };
   } finally {
-    await open.session.release();
+    await runner.close();
   }
 }
 
-type Edit = { mask: Float32Array; fill: Float32Array };
+async function measuredSpec(spec: ModelSpec): Promise<ModelSpec> {
+  const probe = await openRunner(spec, { expose: [layerHook(0)] }, { device: 'cpu', threads: 1 });
+  await probe.close();
+  return probe.spec;
+}
 
 async function measure(
   spec: ModelSpec,
@@ -263,7 +225,7 @@ async function measure(
   target: Target,
   hook: string,
   choice: ReturnType<typeof outputChoice>,
-  open: OpenSession,
+  runner: Runner,
   modes: InterventionMode[],
   batch: number,
   maxPixels: number,
@@ -271,36 +233,28 @@ async function measure(
 ): Promise<InterveneJson> {
   const T = spec.tokens.sequenceLength;
   const D = spec.arch.hiddenSize;
-  const { height, width } = spec.preprocess;
   const walked = await walkImages(resolve(opts.images));
   const entries = opts.limit !== undefined ? walked.entries.slice(0, opts.limit) : walked.entries;
-  const run = async (pixels: Float32Array[], edit: Edit): Promise<Record<string, ort.Tensor>> =>
-    (await open.session.run(
-      {
-        [spec.inputName]: packBatch(pixels, height, width),
-        [MASK_INPUT]: new ort.Tensor('float32', edit.mask, [1, T, D]),
-        [FILL_INPUT]: new ort.Tensor('float32', edit.fill, [1, T, D]),
-      },
-      [choice.name, HIDDEN_OUTPUT],
-    )) as Record<string, ort.Tensor>;
-  const identity: Edit = { mask: new Float32Array(T * D).fill(1), fill: new Float32Array(T * D) };
+  const images = () => decodedBatches(entries, { preprocess: spec.preprocess, maxPixels, hash: false }, batch);
+  const run = async (pixels: Float32Array[], edit: CellsValues, outputs: string[]): Promise<Record<string, ort.Tensor>> => runner.run(pixels, { edits: [edit], outputs });
+  const identity: CellsValues = { kind: 'cells', mask: new Float32Array(T * D).fill(1), fill: new Float32Array(T * D) };
   // Phase 1: original outputs and the dataset moments of every cell of the layer.
   const sum = new Float64Array(T * D);
   const sumAbs = new Float64Array(T * D);
   const original: Float32Array[] = [];
   const rels: string[] = [];
   const errors: { path: string; reason: string }[] = walked.errors.map((e) => ({ path: e.rel, reason: e.reason }));
-  for await (const b of batches(entries, spec, batch, maxPixels)) {
-    for (const f of b.failed) errors.push({ path: f.rel, reason: f.error! });
+  for await (const b of images()) {
+    for (const f of b.failed) errors.push({ path: f.entry.rel, reason: f.error! });
     if (b.ok.length === 0) continue;
-    const out = await run(b.ok.map((d) => d.pixels!), identity);
-    const hidden = out[HIDDEN_OUTPUT].data as Float32Array;
+    const out = await run(b.ok.map((d) => d.pixels!), identity, [choice.name, hook]);
+    const hidden = out[hook].data as Float32Array;
     for (let i = 0; i < hidden.length; i++) {
       sum[i % (T * D)] += hidden[i];
       sumAbs[i % (T * D)] += Math.abs(hidden[i]);
     }
     original.push(...vectors(out[choice.name], choice.clsOnly));
-    rels.push(...b.ok.map((d) => d.rel));
+    rels.push(...b.ok.map((d) => d.entry.rel));
     opts.onProgress?.({ phase: 'original', done: rels.length, total: entries.length });
   }
   const n = rels.length;
@@ -312,25 +266,25 @@ async function measure(
   };
   const targets = [...new Set(target.cells.map((c) => c.token * D + c.dim))].sort((a, b) => a - b);
   const control = controlCells(Float64Array.from(sumAbs, (v) => v / n), new Set(targets), targets.length, seed);
-  const edit = (cells: number[], mean: boolean): Edit => {
-    const e: Edit = { mask: new Float32Array(T * D).fill(1), fill: new Float32Array(T * D) };
+  const edit = (cells: number[], mean: boolean): CellsValues => {
+    const e: CellsValues = { kind: 'cells', mask: new Float32Array(T * D).fill(1), fill: new Float32Array(T * D) };
     for (const c of cells) {
       e.mask[c] = 0;
       if (mean) e.fill[c] = sum[c] / n;
     }
     return e;
   };
-  const runs: { mode: InterveneResult['mode']; edit: Edit; cells: number }[] = [
+  const runs: { mode: InterveneResult['mode']; edit: CellsValues; cells: number }[] = [
     ...modes.map((m) => ({ mode: m, edit: edit(targets, m === 'mean'), cells: targets.length })),
     { mode: 'control-zero' as const, edit: edit(control, false), cells: control.length },
   ];
   // Phase 2: every edit on the same images, compared with the originals.
   const modified = runs.map(() => [] as Float32Array[]);
   let done = 0;
-  for await (const b of batches(entries, spec, batch, maxPixels)) {
+  for await (const b of images()) {
     if (b.ok.length === 0) continue;
     const pixels = b.ok.map((d) => d.pixels!);
-    for (const [r, { edit: e }] of runs.entries()) modified[r].push(...vectors((await run(pixels, e))[choice.name], choice.clsOnly));
+    for (const [r, { edit: e }] of runs.entries()) modified[r].push(...vectors((await run(pixels, e, [choice.name]))[choice.name], choice.clsOnly));
     done += b.ok.length;
     opts.onProgress?.({ phase: 'interventions', done, total: n });
   }

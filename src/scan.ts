@@ -19,10 +19,9 @@ import { checkScanOptions } from './options/check.js';
 import { loadModel, type ModelSpec } from './model/load.js';
 import type { ScanJson } from './report/scan-json.js';
 import { reportAfterScan } from './report/index.js';
-import { mapOrdered } from './run/pipeline.js';
 import type { Device } from './run/session.js';
-import { openTapped, type TappedModel } from './run/tapped.js';
-import { openDecoder, type Decoded } from './run/decode.js';
+import { openRunner, type Runner } from './run/runner.js';
+import { decodeInOrder, type Prepared } from './run/stream.js';
 import { getMeta, openStore, pruneOrphans, setMeta, settleStore, type Db, type ImageFailure, type KnownFile } from './store/db.js';
 import { assertImagesOutsideOut, IMAGES_ROOT_KEY, realFolder } from './store/images-root.js';
 import { assertResumable } from './store/resume.js';
@@ -120,9 +119,6 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
-/** A decoded (or failed, or already known) file, with the walk entry it came from. */
-type Prepared = Decoded & { entry: ImageEntry };
-
 export interface ScanResult {
   summary: ScanJson;
   outDir: string;
@@ -137,8 +133,8 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const maxPixels = positiveInt('--max-pixels', opts.maxPixels, DEFAULT_LIMITS.maxPixels);
   if (opts.limit !== undefined) positiveInt('--limit', opts.limit, 1);
   const criteria = validateCriteria({ ...DEFAULT_CRITERIA, ...opts.criteria });
-  const spec = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
-  const layers = Array.from({ length: spec.arch.numLayers + 1 }, (_, i) => i);
+  const loaded = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
+  const layers = Array.from({ length: loaded.arch.numLayers + 1 }, (_, i) => i);
   const analysis = resolveAnalysis({ norms: opts.norms, attention: opts.attention, normThreshold: opts.normThreshold });
   // The image root is checked before any work: a resume from another (or an empty, unmounted) folder is refused.
   const imagesRoot = realFolder(opts.images);
@@ -146,8 +142,9 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   assertResumable({ out: opts.out, storePath: join(resolve(opts.out), STORE_FILE), images: imagesRoot, shard: shardName(opts.shard) });
   // Every layer's hidden state leaves the session whole and is reduced by the SIMD kernel: cheaper than the
   // in-graph reductions (BENCHMARKS.md, "Where the time goes").
-  const plan: TapPlan = { statsLayers: [], full: layers.map(layerHook), attention: analysis.attention, numHeads: spec.arch.numHeads, topK, criteria, keepOutputs: false };
-  const tapped = await openTapped(spec, plan, { device: opts.device ?? 'auto', threads: opts.threads ?? 0 });
+  const plan: TapPlan = { expose: layers.map(layerHook), reduce: { layers: [], attention: analysis.attention, numHeads: loaded.arch.numHeads, topK, criteria } };
+  const tapped = await openRunner(loaded, plan, { device: opts.device ?? 'auto', threads: opts.threads ?? 0 });
+  const spec = tapped.spec; // the probe pass measures a bare .onnx model's width
   if (tapped.open.notice) opts.onNotice?.(tapped.open.notice);
   const walked = await walkImages(imagesRoot, { exclude: [opts.out] }); // never scan our own output
   let entries = walked.entries;
@@ -182,7 +179,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
 
 async function runScan(
   db: Db,
-  tapped: TappedModel,
+  tapped: Runner,
   criteria: ScanCriteria,
   entries: ImageEntry[],
   walkErrors: { rel: string; reason: string }[],
@@ -193,10 +190,10 @@ async function runScan(
   const { spec, plan } = tapped;
   // Statistics, observations and SQLite rows of batch i are made in a worker while the session runs batch i + 1.
   const analyser = openAnalyser({
-    shape: { layers: plan.full.length, batch, tokens: spec.tokens.sequenceLength, dims: spec.arch.hiddenSize, topK: plan.topK },
+    shape: { layers: plan.expose.length, batch, tokens: spec.tokens.sequenceLength, dims: spec.arch.hiddenSize, topK: plan.reduce!.topK },
     criteria, layout: spec.tokens, numBlocks: spec.hooks.numBlocks, store: db.name,
   });
-  const attentionOutputs = tapped.outputs.filter((n) => !(plan.full as string[]).includes(n)); // the tap's attention summaries
+  const attentionOutputs = tapped.outputs.filter((n) => !(plan.expose as string[]).includes(n)); // the tap's attention summaries
   const progress: ScanProgress = { done: 0, total: entries.length, failed: walkErrors.length, reused: 0 };
   let written = analyser.analyse({ images: [], hidden: [], failures: walkErrors.map((e) => ({ path: e.rel, hash: null, reason: e.reason })), known: [] });
   written.catch(() => {}); // awaited by the first flush
@@ -211,8 +208,8 @@ async function runScan(
     reused = [];
     if (items.length > 0) {
       const out = await tapped.run(items.map((p) => p.pixels!));
-      job.hidden = plan.full.map((hook) => out[hook].data as Float32Array); // plan.full[i] is layerHook(i)
-      if (plan.attention) job.attention = Object.fromEntries(attentionOutputs.map((n) => [n, { data: out[n].data as Float32Array, dims: out[n].dims }]));
+      job.hidden = plan.expose.map((hook) => out[hook].data as Float32Array); // plan.expose[i] is layerHook(i)
+      if (plan.reduce!.attention) job.attention = Object.fromEntries(attentionOutputs.map((n) => [n, { data: out[n].data as Float32Array, dims: out[n].dims }]));
     }
     const stored = analyser.analyse(job);
     await written; // batches are stored in order; at most two are held at once
@@ -225,10 +222,10 @@ async function runScan(
   };
   const ahead = Math.max(4, batch * 2);
   // Files are read, hashed (contents already in the store are skipped) and decoded in a worker thread.
-  const decoder = openDecoder({ preprocess: spec.preprocess, maxPixels, store: db.name });
-  const prepare = async (entry: ImageEntry): Promise<Prepared> => ({ entry, ...(await decoder.decode(entry)) });
+  // The worker closes when the loop ends (or is left by an error).
+  const decoded = decodeInOrder(entries, { preprocess: spec.preprocess, maxPixels, store: db.name }, ahead);
   try {
-    for await (const p of mapOrdered(entries, ahead, prepare)) {
+    for await (const p of decoded) {
       if (p.known) {
         reused.push({ path: p.entry.rel, hash: p.hash! });
         progress.reused += 1;
@@ -241,7 +238,6 @@ async function runScan(
     await flush();
     await written;
   } finally {
-    await decoder.close();
     await analyser.close();
   }
 }

@@ -1,6 +1,6 @@
 /** What `models inspect` shows: the model as massivit sees it, checked by a probe forward pass. */
 import { hookLayer } from '../hooks.js';
-import { openTapped } from '../run/tapped.js';
+import { openRunner } from '../run/runner.js';
 import { DEFAULT_CRITERIA } from '../analyze/criteria.js';
 import type { ModelSpec } from './load.js';
 
@@ -27,10 +27,12 @@ export interface ModelInspection {
   synthetic?: string;
 }
 
-export async function inspectModel(spec: ModelSpec): Promise<ModelInspection> {
-  const layers = Array.from({ length: spec.arch.numLayers + 1 }, (_, i) => i);
-  const tapped = await openTapped(spec, { statsLayers: layers, full: [], attention: false, topK: 1, criteria: DEFAULT_CRITERIA, keepOutputs: false }, { device: 'cpu', threads: 1 });
-  await tapped.close();
+export async function inspectModel(loaded: ModelSpec): Promise<ModelInspection> {
+  const layers = Array.from({ length: loaded.arch.numLayers + 1 }, (_, i) => i);
+  // Every layer's statistics graph is built and run once: a model the tap cannot handle fails here.
+  const probe = await openRunner(loaded, { expose: [], reduce: { layers, attention: false, topK: 1, criteria: DEFAULT_CRITERIA } }, { device: 'cpu', threads: 1 });
+  await probe.close();
+  const spec = probe.spec; // a bare .onnx model's width, as the probe pass measured it
   const taps = Object.fromEntries(spec.hooks.tensors);
   const covered = Object.keys(taps).filter((h) => hookLayer(h) !== undefined && h.endsWith('resid_post')).length;
   const t = spec.tokens;

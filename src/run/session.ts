@@ -34,12 +34,12 @@ function options(threads: number, providers: string[]): ort.InferenceSession.Ses
   };
 }
 
-// ORT's own logger prints a failed CUDA provider load as an error; the notice below says it plainly.
-ort.env.logLevel = 'fatal';
-
 export async function createSession(bytes: Uint8Array, opts: RunOptions): Promise<OpenSession> {
   if (!DEVICES.includes(opts.device)) throw invalidOption('--device', `one of ${DEVICES.join(', ')}`, opts.device);
   if (!Number.isInteger(opts.threads) || opts.threads < 0) throw invalidOption('--threads', 'an integer >= 0', opts.threads);
+  // ORT's own logger prints a failed CUDA provider load as an error; the notice below says it plainly. Set
+  // here, not at import, so importing this module changes nothing.
+  ort.env.logLevel = 'fatal';
   if (opts.device !== 'cpu') {
     try {
       return { session: await ort.InferenceSession.create(bytes, options(opts.threads, ['cuda'])), device: 'cuda' };

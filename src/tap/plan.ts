@@ -1,11 +1,13 @@
 /**
  * The tap: find the hooks in a graph (a name → tensor table, as TransformerLens keeps per model) and
- * rewrite the graph so the requested hooks, or their in-graph statistics, become session outputs.
+ * rewrite the graph once per plan, so the requested hooks, or their in-graph statistics, become session
+ * outputs and the plan's edits (tap/edits.ts) change the forward pass.
  */
 import { badModel } from '../errors.js';
 import { attnPattern, layerHook, residMid, residPost, residPre, type HookName } from '../hooks.js';
 import { indexGraph } from './graph.js';
 import { GraphBuilder, decodeModel, encodeModel, opsetVersion, type ModelProto } from './onnx.js';
+import { applyEdits, type Edit, type EditInputs } from './edits.js';
 import { addLayerStats, addPatternStats, type Criteria } from './reduce.js';
 import { findResidualChain } from './residual.js';
 import { spliceGraph, type GraphAdditions } from './splice.js';
@@ -20,23 +22,35 @@ export interface HookTable {
   opset: number;
 }
 
-export interface TapPlan {
+/** In-graph reductions (tap/reduce.ts): only small summaries leave the session. */
+export interface Reduce {
   /**
-   * hidden_states indices whose statistics are computed in-graph (tap/reduce.ts). `scan` does not use this:
-   * the in-graph exact median costs ~5 ms per image on ViT-Ti (BENCHMARKS.md), so it exposes the layers
-   * whole and a WebAssembly kernel reduces them. Kept for light probes and as the kernel's cross-check.
+   * hidden_states indices whose statistics are computed in-graph. `scan` does not use this: the in-graph
+   * exact median costs ~5 ms per image on ViT-Ti (BENCHMARKS.md), so it exposes the layers whole and a
+   * WebAssembly kernel reduces them with the same topK and criteria. Kept for light probes and as the
+   * kernel's cross-check.
    */
-  statsLayers: number[];
-  /** Hooks exposed whole: every layer for `scan`, one for single-image views, all for reference checks. */
-  full: HookName[];
-  /** Per-block attention summaries. */
+  layers: number[];
+  /** Per-block attention summaries of every tappable pattern (fused attention has none). */
   attention: boolean;
-  topK: number;
-  criteria: Criteria;
-  /** Keep the model's own outputs (logits, pooled output). */
-  keepOutputs: boolean;
   /** Attention heads, needed to reshape CLIP's [batch·heads, q, k] patterns; required when attention is on. */
   numHeads?: number;
+  topK: number;
+  criteria: Criteria;
+}
+
+/**
+ * What one rewrite does to a model: expose hooks whole, reduce them in-graph, edit the forward pass.
+ * An exposed or reduced hook shows the value as computed, before an edit at that same hook; every hook
+ * after an edit sees its effect.
+ */
+export interface TapPlan {
+  /** Hooks exposed whole: every layer for `scan`, one for single-image views, all for reference checks. */
+  expose: HookName[];
+  reduce?: Reduce;
+  edits?: Edit[];
+  /** Keep the model's own outputs (logits, pooled output). */
+  keepOutputs?: boolean;
 }
 
 export function findHooks(model: ModelProto): HookTable {
@@ -72,48 +86,61 @@ export interface TappedGraph {
    * of a ViT-Ti forward pass with 13 layers exposed, BENCHMARKS.md).
    */
   fetch: string[];
+  /** The graph inputs each edit reads (same order as `plan.edits`), fed per run beside the pixels. */
+  inputs: EditInputs[];
 }
 
-/** Returns the rewritten model bytes, the added outputs, and the session outputs that hold them. */
+/**
+ * The one graph rewrite: returns the rewritten model bytes, the added outputs, the session outputs that
+ * hold them and the inputs the edits read. A plan that only appends (exposes, reductions) is spliced into
+ * the original bytes (tap/splice.ts); edits rewire existing nodes, so those models are encoded in full.
+ */
 export function applyTap(modelBytes: Uint8Array, plan: TapPlan): TappedGraph {
   const model = decodeModel(modelBytes);
   const { additions, ...tapped } = tapModel(model, plan);
-  return { bytes: spliceGraph(modelBytes, additions) ?? encodeModel(model), ...tapped };
+  return { bytes: (additions && spliceGraph(modelBytes, additions)) ?? encodeModel(model), ...tapped };
 }
 
-/** The tap's edit of a decoded model (in place), and what it appended: applyTap without the encoding. */
-export function tapModel(model: ModelProto, plan: TapPlan): Omit<TappedGraph, 'bytes'> & { additions: GraphAdditions } {
+/**
+ * The rewrite of a decoded model (in place): applyTap without the encoding. `additions` is what it
+ * appended, absent when an edit changed existing nodes (the splice cannot express that).
+ */
+export function tapModel(model: ModelProto, plan: TapPlan): Omit<TappedGraph, 'bytes'> & { additions?: GraphAdditions } {
   const hooks = findHooks(model);
   const graph = model.graph!;
   const original = (graph.output ?? []).map((o) => o.name ?? '');
   const counts = { nodes: (graph.node ?? []).length, initializers: (graph.initializer ?? []).length };
-  if (!plan.keepOutputs) graph.output = [];
+  const keep = plan.keepOutputs ?? false;
+  if (!keep) graph.output = [];
   const b = new GraphBuilder(graph);
+  // Edits first: what the plan adds afterwards reads the hooks as computed (see TapPlan).
+  const inputs = applyEdits(b, hooks, plan.edits ?? []);
   const ctx = { b, opset: hooks.opset };
-  for (const layer of plan.statsLayers) {
+  const reduce = plan.reduce;
+  for (const layer of reduce?.layers ?? []) {
     const hook = layerHook(layer);
-    addLayerStats(ctx, requireHook(hooks, hook), hook, plan.topK, plan.criteria);
+    addLayerStats(ctx, requireHook(hooks, hook), hook, reduce!.topK, reduce!.criteria);
   }
   const wholeHooks = new Map<string, string>();
-  for (const hook of plan.full) {
+  for (const hook of plan.expose) {
     const tensor = requireHook(hooks, hook);
     wholeHooks.set(hook, tensor);
     if (!(graph.output ?? []).some((o) => o.name === tensor)) b.output(tensor, tensor);
   }
-  if (plan.attention) {
+  if (reduce?.attention) {
+    if (!reduce.numHeads) throw badModel('Reduce.numHeads is required to tap attention');
     for (let i = 0; i < hooks.numBlocks; i++) {
       const hook = attnPattern(i);
-      if (!plan.numHeads) throw badModel('TapPlan.numHeads is required to tap attention');
-      if (hooks.tensors.has(hook)) addPatternStats(ctx, requireHook(hooks, hook), hook, plan.numHeads);
+      if (hooks.tensors.has(hook)) addPatternStats(ctx, requireHook(hooks, hook), hook, reduce.numHeads);
     }
   }
   const whole = new Set(wholeHooks.values());
   // The model's own outputs (kept) and the in-graph statistics; a kept output may also be a whole hook (CLIP's last_hidden_state).
-  const derived = (graph.output ?? []).map((o) => o.name ?? '').filter((n) => (original.includes(n) ? plan.keepOutputs : !whole.has(n)));
+  const derived = (graph.output ?? []).map((o) => o.name ?? '').filter((n) => (original.includes(n) ? keep : !whole.has(n)));
   const outputs = [...wholeHooks.keys(), ...derived];
   const fetch = [...wholeHooks.values(), ...derived];
-  const additions = { nodes: (graph.node ?? []).slice(counts.nodes), initializers: (graph.initializer ?? []).slice(counts.initializers), outputs: graph.output ?? [] };
-  return { additions, hooks, outputs, fetch };
+  const additions = inputs.length > 0 ? undefined : { nodes: (graph.node ?? []).slice(counts.nodes), initializers: (graph.initializer ?? []).slice(counts.initializers), outputs: graph.output ?? [] };
+  return { additions, hooks, outputs, fetch, inputs };
 }
 
 /** The names to ask the session for: `fetch` without repeats (two hooks may name one tensor, resid_post i = resid_pre i + 1). */

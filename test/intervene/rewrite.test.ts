@@ -1,11 +1,12 @@
 /**
- * The intervention rewrite (tap/intervene.ts): with the identity edit (mask 1, fill 0) the rewritten graph
+ * The intervention rewrite (the 'cells' edit of tap/edits.ts, applied by tap/plan.ts applyTap): with the identity edit (mask 1, fill 0) the rewritten graph
  * gives bit-identical outputs to the original; with a real edit, only what reads the edited cells changes.
  */
 import { describe, expect, it } from 'vitest';
 import { loadModel, type ModelSpec } from '../../src/model/load.js';
 import { createSession, ort } from '../../src/run/session.js';
-import { applyIntervention, FILL_INPUT, HIDDEN_OUTPUT, MASK_INPUT } from '../../src/tap/intervene.js';
+import { cellsAt } from '../../src/tap/edits.js';
+import { applyTap, byOutputName, sessionFetches } from '../../src/tap/plan.js';
 import { fixtureModel, realVitTiny } from '../helpers/env.js';
 
 const real = realVitTiny();
@@ -17,14 +18,16 @@ function pixels(spec: ModelSpec): ort.Tensor {
   return new ort.Tensor('float32', data, [2, 3, height, width]);
 }
 
+/** The model's outputs, and `hidden`: the edited hook as computed (before the edit). */
 async function runEdited(spec: ModelSpec, layer: number, mask: Float32Array, fill: Float32Array): Promise<Record<string, ort.Tensor>> {
-  const T = spec.tokens.sequenceLength;
-  const D = spec.arch.hiddenSize;
-  const graph = applyIntervention(spec.bytes, layer, T, D);
+  const edit = cellsAt(layer, spec.tokens.sequenceLength, spec.arch.hiddenSize);
+  const graph = applyTap(spec.bytes, { expose: [edit.hook], edits: [edit], keepOutputs: true });
+  const [inputs] = graph.inputs;
   const { session } = await createSession(graph.bytes, { device: 'cpu', threads: 1 });
   try {
-    const feeds = { [spec.inputName]: pixels(spec), [MASK_INPUT]: new ort.Tensor('float32', mask, [1, T, D]), [FILL_INPUT]: new ort.Tensor('float32', fill, [1, T, D]) };
-    return (await session.run(feeds, graph.outputs)) as Record<string, ort.Tensor>;
+    const feeds = { [spec.inputName]: pixels(spec), [inputs.mask]: new ort.Tensor('float32', mask, inputs.shape), [inputs.fill]: new ort.Tensor('float32', fill, inputs.shape) };
+    const out = byOutputName(graph, (await session.run(feeds, sessionFetches(graph))) as Record<string, ort.Tensor>);
+    return { ...out, hidden: out[edit.hook] };
   } finally {
     await session.release();
   }
@@ -54,7 +57,7 @@ describe.each(models)('identity edit on %s', (_name, path) => {
     for (const layer of [0, Math.floor(spec.arch.numLayers / 2), spec.arch.numLayers]) {
       const edited = await runEdited(spec, layer, new Float32Array(T * D).fill(1), new Float32Array(T * D));
       for (const name of spec.outputNames) expect(edited[name].data, `${name} at layer ${layer}`).toEqual(original[name].data);
-      expect(edited[HIDDEN_OUTPUT].dims.map(Number)).toEqual([2, T, D]);
+      expect(edited.hidden.dims.map(Number)).toEqual([2, T, D]);
     }
   });
 });
@@ -70,12 +73,13 @@ describe('a real edit', () => {
     for (let d = 0; d < D; d++) [mask[d], fill[d]] = [0, 5];
     const identity = await runEdited(spec, 1, new Float32Array(T * D).fill(1), new Float32Array(T * D));
     const edited = await runEdited(spec, 1, mask, fill);
-    expect(edited[HIDDEN_OUTPUT].data).toEqual(identity[HIDDEN_OUTPUT].data);
+    expect(edited.hidden.data).toEqual(identity.hidden.data);
     expect(edited.pooler_output.data).not.toEqual(identity.pooler_output.data);
   });
 
   it('refuses a layer the model does not have', () => {
     const spec = loadModel(fixtureModel('tiny-vit-op17'));
-    expect(() => applyIntervention(spec.bytes, spec.arch.numLayers + 1, spec.tokens.sequenceLength, spec.arch.hiddenSize)).toThrow(/hidden states 0 … 4/);
+    const edit = cellsAt(spec.arch.numLayers + 1, spec.tokens.sequenceLength, spec.arch.hiddenSize);
+    expect(() => applyTap(spec.bytes, { expose: [], edits: [edit] })).toThrow(/hidden states 0 … 4/);
   });
 });

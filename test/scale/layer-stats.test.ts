@@ -11,7 +11,7 @@ import { layerStats, StatsScratch, type LayerStats, type StatsCriteria } from '.
 import { DEFAULT_BRACKET, LayerStatsKernel, type MedianBracket } from '../../src/analyze/layer-stats-wasm.js';
 import { layerHook } from '../../src/hooks.js';
 import { loadModel } from '../../src/model/load.js';
-import { openTapped } from '../../src/run/tapped.js';
+import { openRunner } from '../../src/run/runner.js';
 import { fixtureModel } from '../helpers/env.js';
 
 /** The definitions, by sorting: what the kernel must reproduce. */
@@ -84,7 +84,7 @@ describe('layer statistics kernel (WebAssembly SIMD)', () => {
   it("equals ONNX Runtime's in-graph reductions on a real model's hidden states", async () => {
     const spec = loadModel(fixtureModel('tiny-vit-op14'));
     const layers = Array.from({ length: spec.arch.numLayers + 1 }, (_, i) => i);
-    const tapped = await openTapped(spec, { statsLayers: layers, full: layers.map(layerHook), attention: false, topK: 16, criteria: DEFAULT_CRITERIA, keepOutputs: false }, { device: 'cpu', threads: 1 });
+    const tapped = await openRunner(spec, { expose: layers.map(layerHook), reduce: { layers, attention: false, topK: 16, criteria: DEFAULT_CRITERIA } }, { device: 'cpu', threads: 1 });
     const r = random(7);
     const { height, width } = spec.preprocess;
     const pixels = Array.from({ length: 3 }, () => Float32Array.from({ length: 3 * height * width }, () => r() * 2 - 1));

@@ -12,7 +12,7 @@ import { DEFAULT_CRITERIA } from '../../src/analyze/criteria.js';
 import { layerHook } from '../../src/hooks.js';
 import { preprocessImage } from '../../src/images/preprocess.js';
 import { loadModel } from '../../src/model/load.js';
-import { openTapped } from '../../src/run/tapped.js';
+import { openRunner } from '../../src/run/runner.js';
 import { scan } from '../../src/scan.js';
 import type { ScanJson } from '../../src/report/scan-json.js';
 import { IMAGES, realVitTiny, tempDir } from '../helpers/env.js';
@@ -72,7 +72,7 @@ describe.skipIf(!modelPath)('real ViT-Ti/16 on the sample photos', () => {
   it('agrees with an independent computation from the raw hidden states', async () => {
     const spec = loadModel(modelPath!);
     const layers = Array.from({ length: 13 }, (_, i) => i);
-    const raw = await openTapped(spec, { statsLayers: [], full: layers.map(layerHook), attention: false, topK: 1, criteria: DEFAULT_CRITERIA, keepOutputs: false }, { device: 'cpu', threads: 2 });
+    const raw = await openRunner(spec, { expose: layers.map(layerHook) }, { device: 'cpu', threads: 2 });
     const db = new Database(join(out, 'scan.sqlite'), { readonly: true });
     const row = db.prepare('SELECT l.median, l.top1, l.top2, l.top3 FROM files f JOIN layers l ON l.hash = f.hash WHERE f.path = ? AND l.layer = ?');
     for (const name of ['chelsea.png', 'coffee.png', 'grass.png']) {

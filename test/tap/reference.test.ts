@@ -7,7 +7,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CRITERIA } from '../../src/analyze/criteria.js';
 import { attnPattern, layerHook, type HookName } from '../../src/hooks.js';
 import { loadModel } from '../../src/model/load.js';
 import { ort } from '../../src/run/session.js';
@@ -61,7 +60,7 @@ describe.each(FIXTURES)('graph tap on %s', (name, layerNormKind) => {
     expect(spec.hooks.layerNormKind).toBe(layerNormKind);
     expect(spec.tokens.sequenceLength).toBe(tokens);
     const full: HookName[] = [...Array.from({ length: numHidden }, (_, l) => layerHook(l)), ...Array.from({ length: blocks }, (_, b) => attnPattern(b))];
-    const tap = applyTap(spec.bytes, { statsLayers: [], full, attention: false, topK: 1, criteria: DEFAULT_CRITERIA, keepOutputs: true });
+    const tap = applyTap(spec.bytes, { expose: full, keepOutputs: true });
     const session = await ort.InferenceSession.create(tap.bytes);
     const pixels = new ort.Tensor('float32', readF32(join(dir, 'reference', 'pixel_values.bin')), meta.pixelShape);
     const out = byOutputName(tap, await session.run({ pixel_values: pixels }, sessionFetches(tap)));

@@ -17,10 +17,10 @@ const asObject = (bytes: Uint8Array) => onnx.ModelProto.toObject(decodeModel(byt
 
 describe('graph splice', () => {
   const spec = loadModel(fixtureModel('tiny-dinov2-reg-op17'));
-  const base: TapPlan = { statsLayers: [], full: [], attention: false, numHeads: spec.arch.numHeads, topK: 4, criteria: DEFAULT_CRITERIA, keepOutputs: false };
+  const reduce = { layers: [], attention: false, numHeads: spec.arch.numHeads, topK: 4, criteria: DEFAULT_CRITERIA };
   const plans: [string, TapPlan][] = [
-    ['every layer whole, own outputs dropped', { ...base, full: Array.from({ length: spec.hooks.numBlocks + 1 }, (_, i) => layerHook(i)) }],
-    ['in-graph statistics and attention, own outputs kept', { ...base, statsLayers: [0, 2, 4], attention: true, keepOutputs: true }],
+    ['every layer whole, own outputs dropped', { expose: Array.from({ length: spec.hooks.numBlocks + 1 }, (_, i) => layerHook(i)), reduce, keepOutputs: false }],
+    ['in-graph statistics and attention, own outputs kept', { expose: [], reduce: { ...reduce, layers: [0, 2, 4], attention: true }, keepOutputs: true }],
   ];
 
   it.each(plans)('%s: decodes to the fully re-encoded model', (_, plan) => {
@@ -32,7 +32,7 @@ describe('graph splice', () => {
     const original = decodeModel(spec.bytes).graph!;
     expect(graph.initializer!.slice(0, original.initializer!.length).map((t) => t.name)).toEqual(original.initializer!.map((t) => t.name));
     expect(graph.node!.slice(0, original.node!.length).map((n) => n.name)).toEqual(original.node!.map((n) => n.name));
-    expect(graph.node!.length).toBeGreaterThan(plan.statsLayers.length > 0 ? original.node!.length : 0);
+    expect(graph.node!.length).toBeGreaterThan(plan.reduce!.layers.length > 0 ? original.node!.length : 0);
   });
 
   it('refuses bytes that are not a single-graph model, so the caller encodes in full', () => {

@@ -1,0 +1,114 @@
+/**
+ * The edit kinds of a tap plan: changes to the forward pass, each spliced in at one hook so the pass
+ * continues from the edited value. Every kind declares the graph inputs it needs, so one session serves
+ * every run of the edit (values are fed per run) and the identity values reproduce the unmodified model.
+ *
+ * Kinds planned next, as further members of `Edit` (not implemented): 'add-token' (test-time registers,
+ * issue 14: a token appended after the embeddings, MLP neurons' max moved into it), 'neurons' (neuron
+ * edits) and 'attention-bias' (issue 15: an extra constant key/value slot per attention).
+ */
+import { badModel } from '../errors.js';
+import { hookLayer, layerHook, type ResidPostHook, type ResidPreHook } from '../hooks.js';
+import { DataType, type GraphBuilder, type GraphProto } from './onnx.js';
+
+/** `y = x * mask + fill` at one hidden state x; mask and fill are [1, tokens, dims] graph inputs. */
+export interface CellsEdit {
+  kind: 'cells';
+  /** The residual hook edited (`layerHook(L)` for hidden_states[L]). */
+  hook: ResidPreHook | ResidPostHook;
+  tokens: number;
+  dims: number;
+}
+
+export type Edit = CellsEdit;
+
+/** The cells edit of hidden_states[layer]; a layer the model lacks is refused when the plan is applied. */
+export function cellsAt(layer: number, tokens: number, dims: number): CellsEdit {
+  if (!Number.isInteger(layer) || layer < 0) throw badModel(`Cannot intervene at layer ${layer}: hidden states are numbered 0, 1, 2, …`);
+  return { kind: 'cells', hook: layerHook(layer), tokens, dims };
+}
+
+/** The graph inputs one edit reads, by role. */
+export interface CellsInputs {
+  kind: 'cells';
+  mask: string;
+  fill: string;
+  shape: [1, number, number];
+}
+
+export type EditInputs = CellsInputs;
+
+/** The hook table as the edits need it (tap/plan.ts builds it). */
+export interface EditHooks {
+  numBlocks: number;
+  tensors: Map<string, string>;
+}
+
+/**
+ * Applies the edits to a decoded graph in place; returns the inputs each one reads (same order as
+ * `edits`). `b` is the plan's one builder (fresh names are unique per builder). Call it before anything
+ * else reads the edited tensors: a consumer added later (an exposed hook, an in-graph statistic) still
+ * reads the value as computed, before the edit.
+ */
+export function applyEdits(b: GraphBuilder, hooks: EditHooks, edits: readonly Edit[]): EditInputs[] {
+  const graph = b.graph;
+  const edited = new Set<string>();
+  return edits.map((edit, i) => {
+    switch (edit.kind) {
+      case 'cells':
+        return cells(graph, b, hooks, edit, i, edited);
+      default:
+        throw new Error(`unknown edit kind ${(edit as { kind: string }).kind}`);
+    }
+  });
+}
+
+function cells(graph: GraphProto, b: GraphBuilder, hooks: EditHooks, edit: CellsEdit, i: number, edited: Set<string>): CellsInputs {
+  const layer = hookLayer(edit.hook);
+  if (layer === undefined || layer > hooks.numBlocks) {
+    throw badModel(`Cannot intervene at layer ${layer ?? edit.hook}: the model has hidden states 0 … ${hooks.numBlocks}`);
+  }
+  const x = hooks.tensors.get(edit.hook);
+  if (!x) throw badModel(`Hook ${edit.hook} is not available in this graph`);
+  // Two edits of one tensor would chain in an order nobody asked for.
+  if (edited.has(x)) throw new Error(`two edits of ${edit.hook} in one plan`);
+  edited.add(x);
+  const inputs: CellsInputs = { kind: 'cells', mask: `massivit/edit/${i}/mask`, fill: `massivit/edit/${i}/fill`, shape: [1, edit.tokens, edit.dims] };
+  // Consumers are collected before the new nodes exist, so the edit itself still reads the original x.
+  const consumers = (graph.node ?? []).filter((n) => (n.input ?? []).includes(x));
+  const shape = { dim: inputs.shape.map((d) => ({ dimValue: d })) };
+  for (const name of [inputs.mask, inputs.fill]) (graph.input ??= []).push({ name, type: { tensorType: { elemType: DataType.FLOAT, shape } } });
+  const before = graph.node!.length;
+  const y = b.one('Add', [b.one('Mul', [x, inputs.mask]), inputs.fill]);
+  // Keep the node list topologically sorted (ONNX requires it): the edit goes right after x's producer.
+  const added = graph.node!.splice(before);
+  const at = graph.node!.findIndex((n) => (n.output ?? []).includes(x)) + 1;
+  graph.node!.splice(at, 0, ...added);
+  for (const node of consumers) node.input = (node.input ?? []).map((t) => (t === x ? y : t));
+  // A graph output that is x itself keeps reporting the unedited value (outputs are not node inputs).
+  return inputs;
+}
+
+/** The values that leave an edit's graph unchanged: fed when a run passes none. */
+export function identityValues(inputs: EditInputs): EditValues {
+  const n = inputs.shape.reduce((a, d) => a * d, 1);
+  return { kind: 'cells', mask: new Float32Array(n).fill(1), fill: new Float32Array(n) };
+}
+
+/** Per-run values of an edit's inputs. */
+export interface CellsValues {
+  kind: 'cells';
+  mask: Float32Array;
+  fill: Float32Array;
+}
+
+export type EditValues = CellsValues;
+
+/** The feeds of one edit: input name → [data, dims]. */
+export function editFeeds(inputs: EditInputs, values: EditValues): [string, Float32Array, number[]][] {
+  if (inputs.kind !== values.kind) throw new Error(`values of a '${values.kind}' edit given for a '${inputs.kind}' edit`);
+  return [
+    [inputs.mask, values.mask, inputs.shape],
+    [inputs.fill, values.fill, inputs.shape],
+  ];
+}
