@@ -98,3 +98,42 @@ export function controlCells(meanAbs: Float64Array, exclude: Set<number>, count:
   }
   return candidates.slice(0, n).sort((a, b) => a - b);
 }
+
+/**
+ * A seeded derangement of 0…n−1 (Sattolo's algorithm: a uniformly random n-cycle), so every image takes
+ * its cells from another image of the set. n ≥ 2.
+ */
+export function derangement(n: number, seed: number): number[] {
+  if (n < 2) throw new RangeError(`a derangement needs at least 2 items, got ${n}`);
+  const p = Array.from({ length: n }, (_, i) => i);
+  const rand = seededRandom(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * i);
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}
+
+/** Seeded standard-normal draws (Box–Muller on mulberry32). */
+export function seededNormal(seed: number): () => number {
+  const rand = seededRandom(seed);
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const s = spare;
+      spare = undefined;
+      return s;
+    }
+    const u = 1 - rand(); // (0, 1]: log stays finite
+    const r = Math.sqrt(-2 * Math.log(u));
+    const t = 2 * Math.PI * rand();
+    spare = r * Math.sin(t);
+    return r * Math.cos(t);
+  };
+}
+
+/** Per-cell dataset moments from running sums: mean and (population) standard deviation. */
+export function moments(sum: number, sumSq: number, n: number): { mean: number; sd: number } {
+  const mean = sum / n;
+  return { mean, sd: Math.sqrt(Math.max(0, sumSq / n - mean * mean)) };
+}

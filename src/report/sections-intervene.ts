@@ -64,6 +64,8 @@ export function findIntervention(scanDir: string, scan: ScanJson, notes: string[
 const MODE_LABELS: Record<InterveneResult['mode'], string> = {
   zero: 'zero: set the cells to 0',
   mean: 'mean: set the cells to their dataset mean',
+  noise: 'noise: draw each cell from a normal with its dataset mean and sd',
+  shuffle: "shuffle: take the cells' values from another image",
   'control-zero': 'control: zero as many random ordinary cells',
 };
 
@@ -77,26 +79,44 @@ export function interventionSentence(j: InterveneJson): string {
   const by = (m: InterveneResult['mode']) => j.results.find((r) => r.mode === m);
   const [zero, mean, control] = [by('zero'), by('mean'), by('control-zero')];
   const n = j.images.used;
-  const what = `the ${j.cells.list.length} cell${j.cells.list.length === 1 ? '' : 's'} at layer ${j.layer}`;
+  const what = targetText(j);
   const parts: string[] = [];
   if (j.results.every((r) => r.top1Agreement !== null)) {
     const kl = (r: InterveneResult) => ` (mean KL ${fmt(r.meanKL)} nats)`;
     if (zero) parts.push(`zeroing ${what} changed ${changed(zero, n)} of ${n} top-1 predictions${kl(zero)}`);
     if (mean) parts.push(`mean substitution changed ${changed(mean, n)}${zero ? '' : ` of ${n}`}${kl(mean)}`);
+    for (const r of others(j)) parts.push(`${r.mode} changed ${changed(r, n)}${kl(r)}`);
     if (control) parts.push(`zeroing ${control.cells} random ordinary cells (the control) changed ${changed(control, n)}${kl(control)}`);
   } else {
     const cos = (r: InterveneResult) => `${cosine(r.cosine.mean)} (min ${cosine(r.cosine.min)})`;
     parts.push(`mean cosine similarity of the output embedding to the original`);
     if (zero) parts.push(`after zeroing ${what}, ${cos(zero)}`);
     if (mean) parts.push(`after mean substitution, ${cos(mean)}`);
+    for (const r of others(j)) parts.push(`after ${r.mode}, ${cos(r)}`);
     if (control) parts.push(`after zeroing ${control.cells} random ordinary cells (the control), ${cos(control)}`);
     return `${capital(parts[0])}: ${parts.slice(1).join('; ')}.`;
   }
   return `${capital(parts.join('; '))}.`;
 }
 
+/** The noise and shuffle rows (files before those modes have none). */
+const others = (j: InterveneJson) => j.results.filter((r) => r.mode === 'noise' || r.mode === 'shuffle');
+
+/** What was edited, in words: "the 4 cells at layer 8", "every dim of tokens 1, 2, 3, 4 (registers) at layers 0–11". */
+export function targetText(j: InterveneJson): string {
+  const layers = j.layers ?? [j.layer];
+  const at = layers.length === 1 ? `layer ${layers[0]}` : `layers ${layers[0]}–${layers[layers.length - 1]}`;
+  if (j.cells.tokens) return `every dim of token${j.cells.tokens.length === 1 ? '' : 's'} ${j.cells.tokens.join(', ')} (${j.cells.source}) at ${at}`;
+  return `the ${j.cells.list.length} cell${j.cells.list.length === 1 ? '' : 's'} at ${at}`;
+}
+
 /** Cosines sit near 1: four decimals, so 0.99995 does not print as "1". */
 const cosine = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '–');
+
+const seedOf = (j: InterveneJson, mode: string) => {
+  const seed = j.results.find((r) => r.mode === mode)?.seed;
+  return seed === undefined ? '' : ` (seed ${esc(seed)})`;
+};
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
@@ -129,16 +149,18 @@ export function intervenePart(found: FoundIntervention | undefined): ReportPart 
     return emptyPart(`${head}\n<p class="empty">No intervention results next to this scan. Run <code>massivit intervene --model &lt;model&gt; --images &lt;images&gt; --scan &lt;this folder&gt; --out &lt;this folder&gt;</code> to zero the massive activations (and set them to their mean, with a random control) and see what the model does; or pass an intervene.json with <code>massivit report &lt;this folder&gt; --intervene &lt;file&gt;</code>.</p>`);
   }
   const j = found.json;
-  const cells = j.cells.list.map(cellText).join(', ');
+  // Token targets list hundreds of cells: name the tokens instead.
+  const cells = j.cells.tokens ? targetText(j) : j.cells.list.map(cellText).join(', ');
   const control = j.control.list.map(cellText).join(', ');
   const html = [
     head,
-    '<p>Sun et al. (2024): setting the massive activations to zero at the layer where they appear breaks the model, while setting them to their dataset mean barely changes it — they act as fixed biases. The control zeroes as many random cells of ordinary magnitude.</p>',
+    '<p>Sun et al. (2024): setting the massive activations to zero at the layer where they appear breaks the model, while setting them to their dataset mean barely changes it — they act as fixed biases. Zeroing alone overstates how much a model depends on what the cells hold (Parodi et al. 2026), so noise (the cells\' dataset mean and spread, no image content) and shuffle (another image\'s content) sit beside it. The control zeroes as many random cells of ordinary magnitude.</p>',
     `<p class="headline">${esc(interventionSentence(j))}</p>`,
     '<dl class="facts">',
-    `<dt>Layer</dt><dd>${esc(j.layer)} (<code>${esc(j.hook)}</code>; ${esc(j.at.source)})</dd>`,
+    `<dt>Layer${(j.layers?.length ?? 1) > 1 ? 's' : ''}</dt><dd>${esc((j.layers ?? [j.layer]).join(', '))} (${(j.layers?.length ?? 1) > 1 ? 'from ' : ''}<code>${esc(j.hook)}</code>; ${esc(j.at.source)})</dd>`,
     `<dt>Cells (${esc(j.cells.source)})</dt><dd>${esc(cells)}</dd>`,
     `<dt>Control</dt><dd>seed ${esc(j.control.seed)}: ${esc(control)}<br><span class="lede">${esc(j.control.rule)}</span></dd>`,
+    ...Object.entries(j.rules ?? {}).map(([mode, rule]) => `<dt>${esc(mode)}</dt><dd>${esc(rule)}${seedOf(j, mode)}</dd>`),
     `<dt>Images</dt><dd>${esc(j.images.used)} used, ${esc(j.images.failed)} failed${j.classes ? `; ${esc(j.classes.length)} classes (kNN: k = ${esc(j.knn?.k)}, ${esc(j.knn?.metric ?? '')}, leave-one-out)` : ''}</dd>`,
     `<dt>Output compared</dt><dd><code>${esc(j.model.output)}</code> (${j.model.kind === 'classifier' ? 'classifier: top-1 agreement and KL of the class distribution, plus cosine of the logits' : 'feature model: cosine of the embedding; no classes, so no top-1 or KL'})</dd>`,
     `<dt>File</dt><dd>${found.inScanDir ? `<code>${INTERVENE_JSON}</code> in this scan folder` : `<code>${esc(found.path)}</code>`}</dd>`,

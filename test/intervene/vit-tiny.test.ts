@@ -1,7 +1,8 @@
 /**
  * The paper's intervention on the real ViT-Ti/16 (Sun et al. 2024, Table 3 for LLMs and ViTs): setting the
  * massive activations to zero at the layer where they appear breaks the model; setting them to their mean
- * barely changes it; zeroing as many random ordinary cells (the control) barely changes it either.
+ * barely changes it, and so do noise with the cells' moments and another image's values (shuffle); zeroing
+ * as many random ordinary cells (the control) barely changes it either.
  * Asserted as measured orderings with a wide margin, not as fixed numbers (the README gives the numbers).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -51,6 +52,16 @@ describe.skipIf(!model)('intervene on the real ViT-Ti/16 at the emergence layer'
     expect(zero.top1Agreement!).toBeLessThan(mean.top1Agreement!);
     expect(zero.top1Agreement!).toBeLessThan(control.top1Agreement!);
     expect(zero.cosine.mean).toBeLessThan(mean.cosine.mean);
+  });
+
+  it('noise and shuffle, like mean, keep the model: zeroing overstates what the cells hold (Parodi et al.)', () => {
+    const zero = result('zero');
+    for (const mode of ['noise', 'shuffle'] as const) {
+      const r = result(mode);
+      expect(zero.meanKL!).toBeGreaterThan(10 * r.meanKL!);
+      expect(r.top1Agreement!).toBeGreaterThanOrEqual(16 / 17);
+      expect(r.cosine.min).toBeGreaterThan(0.98);
+    }
   });
 
   it('mean keeps the top-1 class of almost every image', () => {

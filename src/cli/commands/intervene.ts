@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { intervene, INTERVENTION_MODES, parseCells, type InterveneJson, type InterventionMode } from '../../intervene.js';
+import { intervene, INTERVENTION_MODES, INTERVENTION_TARGETS, parseCells, type InterveneJson, type InterventionMode, type InterventionTarget } from '../../intervene.js';
+import { targetText } from '../../report/sections-intervene.js';
 import { resolveModel } from '../../model/registry.js';
 import { DEVICES, type Device } from '../../run/session.js';
 import { rangeFlag } from '../options.js';
@@ -14,6 +15,7 @@ interface InterveneFlags {
   out: string;
   at: number | 'auto';
   mode: InterventionMode[];
+  target?: InterventionTarget;
   scan?: string;
   cells?: string;
   seed: number;
@@ -32,23 +34,25 @@ function atFlag(value: string): number | 'auto' {
   return parsed.value;
 }
 
+/** `all`, `both` (zero,mean: the flag's meaning before noise and shuffle existed) or a comma list. */
 function modeFlag(value: string): InterventionMode[] {
-  const modes = value === 'both' ? [...INTERVENTION_MODES] : value.split(',').map((m) => m.trim());
-  for (const m of modes) if (!INTERVENTION_MODES.includes(m as InterventionMode)) throw new InvalidArgumentError(`expected zero, mean, zero,mean or both, got '${value}'`);
-  return modes as InterventionMode[];
+  const modes = value === 'all' ? [...INTERVENTION_MODES] : value === 'both' ? ['zero', 'mean'] : value.split(',').map((m) => m.trim());
+  for (const m of modes) if (!INTERVENTION_MODES.includes(m as InterventionMode)) throw new InvalidArgumentError(`expected all, both or a comma list of ${INTERVENTION_MODES.join(', ')}, got '${value}'`);
+  return [...new Set(modes)] as InterventionMode[];
 }
 
 export function interveneCommand(): Command {
   return new Command('intervene')
-    .description('Set the massive activations of one layer to 0 or to their mean, and measure what the model does (with a random control)')
+    .description('Set the massive activations (or the registers, CLS, given cells) to 0, their mean, noise or another image\'s values, and measure what the model does (with a random control)')
     .requiredOption('-m, --model <path>', 'model folder (HF layout) or .onnx file')
     .requiredOption('-i, --images <dir>', 'image folder (class sub-folders enable the kNN check)')
     .requiredOption('-o, --out <dir>', 'output folder (intervene.json; scan/ when no --scan is given)')
-    .option('--at <layer|auto>', "hidden_states index to edit, or 'auto' = the emergence layer", atFlag, 'auto' as const)
-    .option('--mode <modes>', 'zero, mean, or both (a comma list)', modeFlag, [...INTERVENTION_MODES])
+    .option('--at <layer|auto>', "hidden_states index to edit, or 'auto' = the emergence layer (registers/cls: from layer 0)", atFlag, 'auto' as const)
+    .option('--mode <modes>', 'zero, mean, noise, shuffle: a comma list, all, or both (= zero,mean)', modeFlag, [...INTERVENTION_MODES])
+    .addOption(new Option('--target <what>', 'massive cells at one layer, register or CLS tokens at every layer from --at, or --cells (default: massive; cells with --cells)').choices(INTERVENTION_TARGETS))
     .option('--scan <dir>', 'take the cells (and the emergence layer) from this scan instead of scanning --images')
     .option('--cells <list>', 'explicit cells token:dim,token:dim (e.g. 1:41,14:41)')
-    .option('--seed <n>', 'seed of the random control cells', rangeFlag('seed'), 0)
+    .option('--seed <n>', 'seed of the control cells (noise: seed + 1, shuffle: seed + 2)', rangeFlag('seed'), 0)
     .option('-b, --batch <n>', 'images per forward pass', rangeFlag('batch'), 8)
     .addOption(new Option('--device <device>', 'execution provider').choices(DEVICES).default('auto'))
     .option('--threads <n>', 'ONNX Runtime intra-op threads (0 = all cores)', rangeFlag('threads'), 0)
@@ -67,6 +71,7 @@ export function interveneCommand(): Command {
         out: flags.out,
         at: flags.at,
         modes: flags.mode,
+        target: flags.target,
         scan: flags.scan,
         cells: flags.cells ? parseCells(flags.cells) : undefined,
         seed: flags.seed,
@@ -90,8 +95,8 @@ export function describeIntervention(r: InterveneJson): string {
   const cells = r.cells.list.map((c) => `${c.token}:${c.dim}`).join(', ');
   const lines = [
     `${r.model.name}${r.model.synthetic ? ' (SYNTHETIC)' : ''}: layer ${r.layer} (${r.hook}, ${r.at.source}), ${r.images.used} images, output ${r.model.output}`,
-    `cells (${r.cells.source}): ${cells}`,
-    `control: ${r.control.list.length} random cells of ordinary magnitude, seed ${r.control.seed}`,
+    r.cells.tokens ? `target: ${targetText(r)}` : `cells (${r.cells.source}): ${cells}`,
+    `control: ${r.control.list.length} random cells of ordinary magnitude${(r.layers?.length ?? 1) > 1 ? ' per layer' : ''}, seed ${r.control.seed}`,
     '',
     row(['mode', 'cells', 'top1 agree', 'mean KL', 'max KL', 'cos mean', 'cos min', 'kNN acc']),
   ];
