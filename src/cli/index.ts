@@ -6,6 +6,7 @@ import { scanCommand } from './commands/scan.js';
 import { modelsCommand } from './commands/models.js';
 import { demoCommand } from './commands/demo.js';
 import { interveneCommand } from './commands/intervene.js';
+import { biasCommand } from './commands/bias.js';
 import { mapCommand } from './commands/map.js';
 import { reportCommand } from './commands/report.js';
 import { compareCommand } from './commands/compare.js';
@@ -31,6 +32,7 @@ export function program(): Command {
     .addCommand(modelsCommand())
     .addCommand(demoCommand())
     .addCommand(interveneCommand())
+    .addCommand(biasCommand())
     .addCommand(mapCommand())
     .addCommand(reportCommand())
     .addCommand(compareCommand())

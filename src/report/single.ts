@@ -17,6 +17,7 @@ import type { ReportPart } from './parts.js';
 import { normsPart } from './sections-norms.js';
 import { attentionPart } from './sections-attention.js';
 import { findIntervention, intervenePart } from './sections-intervene.js';
+import { biasPart, findBias } from './sections-bias.js';
 import type { Db } from '../store/db.js';
 
 import { REPORT_FILE, FIGURES_DIR } from '../contracts/files.js';
@@ -132,7 +133,7 @@ export async function writeScanReport(scanDir: string, opts: ReportOptions = {})
   }
   const view = readView(dir);
   // The new analyses (norms, attention, interventions) come first: an explicit --intervene that does not fit fails here, before any write.
-  const parts: ReportPart[] = [normsPart(scan), attentionPart(scan), intervenePart(findIntervention(dir, scan, notes, opts.intervene))];
+  const parts: ReportPart[] = [normsPart(scan), attentionPart(scan), intervenePart(findIntervention(dir, scan, notes, opts.intervene)), biasPart(findBias(dir, scan, notes))];
   const charts: Record<string, ChartConfig> = { 'layer-curves': layerCurvesChart(scan) };
   const svgs: Record<string, string> = {};
   if (view) {

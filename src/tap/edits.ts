@@ -5,11 +5,14 @@
  *
  * Kinds planned next, as further members of `Edit` (not implemented): 'add-token' (test-time registers,
  * issue 14: a token appended after the embeddings, MLP neurons' max moved into it), 'neurons' (neuron
- * edits) and 'attention-bias' (issue 15: an extra constant key/value slot per attention).
+ * edits). 'attention-bias' (issue 15: extra key/value slots in one attention) lives in attention-bias.ts.
  */
 import { badModel } from '../errors.js';
 import { hookLayer, layerHook, type ResidPostHook, type ResidPreHook } from '../hooks.js';
 import { DataType, type GraphBuilder, type GraphProto } from './onnx.js';
+import { attentionBias, attentionBiasFeeds, attentionBiasIdentity, type AttentionBiasEdit, type AttentionBiasInputs, type AttentionBiasValues } from './attention-bias.js';
+
+export { attentionBiasAt, type AttentionBiasEdit, type AttentionBiasInputs, type AttentionBiasValues } from './attention-bias.js';
 
 /** `y = x * mask + fill` at one hidden state x; mask and fill are [1, tokens, dims] graph inputs. */
 export interface CellsEdit {
@@ -20,7 +23,7 @@ export interface CellsEdit {
   dims: number;
 }
 
-export type Edit = CellsEdit;
+export type Edit = CellsEdit | AttentionBiasEdit;
 
 /** The cells edit of hidden_states[layer]; a layer the model lacks is refused when the plan is applied. */
 export function cellsAt(layer: number, tokens: number, dims: number): CellsEdit {
@@ -36,7 +39,7 @@ export interface CellsInputs {
   shape: [1, number, number];
 }
 
-export type EditInputs = CellsInputs;
+export type EditInputs = CellsInputs | AttentionBiasInputs;
 
 /** The hook table as the edits need it (tap/plan.ts builds it). */
 export interface EditHooks {
@@ -57,6 +60,8 @@ export function applyEdits(b: GraphBuilder, hooks: EditHooks, edits: readonly Ed
     switch (edit.kind) {
       case 'cells':
         return cells(graph, b, hooks, edit, i, edited);
+      case 'attention-bias':
+        return attentionBias(b, hooks.tensors, edit, i, edited);
       default:
         throw new Error(`unknown edit kind ${(edit as { kind: string }).kind}`);
     }
@@ -91,6 +96,7 @@ function cells(graph: GraphProto, b: GraphBuilder, hooks: EditHooks, edit: Cells
 
 /** The values that leave an edit's graph unchanged: fed when a run passes none. */
 export function identityValues(inputs: EditInputs): EditValues {
+  if (inputs.kind === 'attention-bias') return attentionBiasIdentity(inputs);
   const n = inputs.shape.reduce((a, d) => a * d, 1);
   return { kind: 'cells', mask: new Float32Array(n).fill(1), fill: new Float32Array(n) };
 }
@@ -102,11 +108,13 @@ export interface CellsValues {
   fill: Float32Array;
 }
 
-export type EditValues = CellsValues;
+export type EditValues = CellsValues | AttentionBiasValues;
 
 /** The feeds of one edit: input name → [data, dims]. */
 export function editFeeds(inputs: EditInputs, values: EditValues): [string, Float32Array, number[]][] {
   if (inputs.kind !== values.kind) throw new Error(`values of a '${values.kind}' edit given for a '${inputs.kind}' edit`);
+  if (inputs.kind === 'attention-bias') return attentionBiasFeeds(inputs, values as AttentionBiasValues);
+  values = values as CellsValues;
   return [
     [inputs.mask, values.mask, inputs.shape],
     [inputs.fill, values.fill, inputs.shape],
