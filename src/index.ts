@@ -3,6 +3,10 @@ export { scan, type ScanOptions, type ScanResult, type ScanProgress } from './sc
 export { demo } from './demo.js';
 export { merge, type MergeOptions, type MergeResult } from './merge.js';
 export { intervene, parseCells, type InterveneOptions, type InterveneJson, type InterveneResult, type InterventionMode } from './intervene.js';
+export { type InterventionTarget } from './intervene.js';
+export { bias, type BiasOptions } from './bias.js';
+export { readBiasJson, type BiasJson, type BiasResult, type BiasVariant } from './contracts/bias-json.js';
+export { attentionBiasAt, type AttentionBiasEdit } from './tap/edits.js';
 export { imageMap, type MapOptions, type ImageMap } from './maps.js';
 export { loadModel, type ModelSpec, type LoadOptions } from './model/load.js';
 export { inspectModel, type ModelInspection } from './model/inspect.js';

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bias } from '../../src/bias.js';
 import { readBiasJson, type BiasJson, type BiasVariant } from '../../src/contracts/bias-json.js';
+import { writeScanReport } from '../../src/report/index.js';
 import { biasPart } from '../../src/report/sections-bias.js';
 import { CLI, fixtureModel, IMAGES, realVitTiny, ROOT, tempDir } from '../helpers/env.js';
 
@@ -108,4 +109,16 @@ describe('bias.json reader and CLI', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--at/);
   });
+
+  it("a scan's report shows the section when its folder holds a bias.json of the same model", async () => {
+    const scanDir = join(tempDir('bias-report'), 'scan');
+    const m = fixtureModel('tiny-vit-op14');
+    await bias({ model: m, images: IMAGES, out: join(scanDir, '..'), limit: 3, device: 'cpu', threads: 1 });
+    const without = readFileSync((await writeScanReport(scanDir, { figures: false })).html, 'utf8');
+    expect(without).not.toContain('id="attention-bias"');
+    await bias({ model: m, images: IMAGES, out: scanDir, scan: scanDir, limit: 3, device: 'cpu', threads: 1 });
+    const html = readFileSync((await writeScanReport(scanDir, { figures: false })).html, 'utf8');
+    expect(html).toContain('id="attention-bias"');
+    expect(html).toContain('id="bias-table"');
+  }, 120_000);
 });

@@ -5,12 +5,13 @@
  * spread over images), mean and shuffle write back registers that carry the same massive value, and only
  * zero removes it: zero must move the output several times more than mean or shuffle.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { derangement, seededNormal } from '../../src/analyze/effects.js';
 import { intervene, type InterveneJson, type InterveneResult } from '../../src/intervene.js';
-import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
+import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 
 const DEMO = fixtureModel('synthetic-dinov2-reg');
 const TINY = fixtureModel('tiny-dinov2-reg-op17');
@@ -96,5 +97,25 @@ describe('seeded draws', () => {
     const sd = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / xs.length);
     expect(Math.abs(mean)).toBeLessThan(0.03);
     expect(Math.abs(sd - 1)).toBeLessThan(0.03);
+  });
+});
+
+describe('massivit intervene --target / --mode (CLI)', () => {
+  it('--target registers --mode both edits the registers at every block input with zero and mean', () => {
+    const out = tempDir('modes-cli');
+    const r = spawnSync('node', [CLI, 'intervene', '-m', TINY, '-i', IMAGES, '-o', out, '--target', 'registers', '--mode', 'both', '--device', 'cpu', '--limit', '3'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('target: every dim of tokens 1, 2, 3, 4 (registers) at layers 0–3');
+    const json = JSON.parse(readFileSync(join(out, 'intervene.json'), 'utf8')) as InterveneJson;
+    expect(json.results.map((x) => x.mode)).toEqual(['zero', 'mean', 'control-zero']);
+    expect(json.layers).toEqual([0, 1, 2, 3]);
+  });
+
+  it('exits 2 on an unknown mode or target', () => {
+    for (const args of [['--mode', 'zero,blur'], ['--target', 'patches']]) {
+      const r = spawnSync('node', [CLI, 'intervene', '-m', TINY, '-i', IMAGES, '-o', tempDir('modes-cli-bad'), ...args], { cwd: ROOT, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(args[0]);
+    }
   });
 });
