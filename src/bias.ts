@@ -9,7 +9,6 @@
  */
 import { join, resolve } from 'node:path';
 import { ensureOutputDir } from './atomic.js';
-import { argmax, cosine, klDivergence } from './analyze/effects.js';
 import { DEFAULT_CRITERIA } from './analyze/criteria.js';
 import { BIAS_FILE, BIAS_JSON_VERSION, type BiasJson, type BiasResult, type BiasVariant } from './contracts/bias-json.js';
 import { MassivitError, invalidOption } from './errors.js';
@@ -27,7 +26,8 @@ import { openRunner } from './run/runner.js';
 import type { Device } from './run/session.js';
 import { decodedBatches } from './run/stream.js';
 import { scan, writeJsonAtomic } from './scan.js';
-import { attentionBiasAt, cellsAt, type AttentionBiasValues, type CellsValues, type EditValues } from './tap/edits.js';
+import { attentionBiasAt, cellsAt, type CellsValues, type EditValues } from './tap/edits.js';
+import { effect, noSlots, Shares, SinkSums } from './bias-slots.js';
 import { VERSION } from './version.js';
 
 export interface BiasOptions {
@@ -107,7 +107,9 @@ async function measureBias(spec: ModelSpec, opts: BiasOptions, sinks: Sinks, bat
   const d = D / H;
   const blocks = Array.from({ length: spec.arch.numLayers - sinks.layer }, (_, i) => sinks.layer + i);
   const cells = cellsAt(sinks.layer, T, D);
-  const edits = [cells, ...blocks.map((b) => attentionBiasAt(b, H, d, T, 1))];
+  const S = sinks.tokens.length;
+  // One slot per sink: the single-slot variants use the first and leave the others without weight.
+  const edits = [cells, ...blocks.map((b) => attentionBiasAt(b, H, d, T, S))];
   const choice = outputChoice(spec.outputNames);
   const runner = await openRunner(
     spec,
@@ -122,11 +124,10 @@ async function measureBias(spec: ModelSpec, opts: BiasOptions, sinks: Sinks, bat
     const mass = blocks.map((b) => `${attnPattern(b)}.key_mass`);
     const kv = blocks.flatMap((b) => [`blocks.${b}.attn.keys`, `blocks.${b}.attn.values`]);
     const noCells: CellsValues = { kind: 'cells', mask: new Float32Array(T * D).fill(1), fill: new Float32Array(T * D) };
-    const noBias: AttentionBiasValues = { kind: 'attention-bias', key: new Float32Array(H * d), value: new Float32Array(H * d), logit: Float32Array.of(-Infinity) };
+    const noBias = noSlots(H, d, S);
     // Phase 1: the unmodified model; sums of the removed cells and of the sinks' keys and values.
     const cellSum = new Float64Array(T * D);
-    const keySum = blocks.map(() => new Float64Array(H * d));
-    const valueSum = blocks.map(() => new Float64Array(H * d));
+    const sums = new SinkSums(blocks.length, H, d, T, sinks.tokens);
     const original: Float32Array[] = [];
     const originalShares = new Shares(blocks.length, sinks.tokens, T);
     const errors = walked.errors.map((e) => ({ path: e.rel, reason: e.reason }));
@@ -136,34 +137,16 @@ async function measureBias(spec: ModelSpec, opts: BiasOptions, sinks: Sinks, bat
       const out = await runner.run(b.ok.map((p) => p.pixels!), { edits: [noCells, ...blocks.map(() => noBias)], outputs: [choice.name, cells.hook, ...mass, ...kv] });
       const hidden = out[cells.hook].data as Float32Array;
       for (let i = 0; i < hidden.length; i++) cellSum[i % (T * D)] += hidden[i];
-      blocks.forEach((blk, k) => {
-        const keys = out[`blocks.${blk}.attn.keys`].data as Float32Array; // [B, H, d, T]
-        const values = out[`blocks.${blk}.attn.values`].data as Float32Array; // [B, H, T, d]
-        for (let img = 0; img < b.ok.length; img++) {
-          for (let h = 0; h < H; h++) {
-            for (let j = 0; j < d; j++) {
-              for (const t of sinks.tokens) {
-                keySum[k][h * d + j] += keys[((img * H + h) * d + j) * T + t];
-                valueSum[k][h * d + j] += values[((img * H + h) * T + t) * d + j];
-              }
-            }
-          }
-        }
-      });
+      blocks.forEach((blk, k) => sums.add(k, out[`blocks.${blk}.attn.keys`].data as Float32Array, out[`blocks.${blk}.attn.values`].data as Float32Array, b.ok.length));
       originalShares.add(mass.map((m) => out[m]));
       original.push(...vectors(out[choice.name], choice.clsOnly));
       opts.onProgress?.({ phase: 'original', done: original.length, total: entries.length });
     }
     const n = original.length;
     if (n === 0) throw new MassivitError('BAD_OPTION', `No usable image in ${opts.images}`);
-    const count = n * sinks.tokens.length;
-    const logit = Math.log(sinks.tokens.length);
-    const slots: AttentionBiasValues[] = blocks.map((_, k) => ({
-      kind: 'attention-bias',
-      key: Float32Array.from(keySum[k], (v) => v / count),
-      value: Float32Array.from(valueSum[k], (v) => v / count),
-      logit: Float32Array.of(logit),
-    }));
+    const logit = Math.log(S);
+    const slots = blocks.map((_, k) => sums.slots(k, true));
+    const perSink = blocks.map((_, k) => sums.slots(k, false));
     const removal = (fill: (c: number) => number): CellsValues => {
       const e: CellsValues = { kind: 'cells', mask: new Float32Array(T * D).fill(1), fill: new Float32Array(T * D) };
       for (const c of sinks.removed) [e.mask[c], e.fill[c]] = [0, fill(c)];
@@ -174,6 +157,8 @@ async function measureBias(spec: ModelSpec, opts: BiasOptions, sinks: Sinks, bat
       ['zero', [zero, ...blocks.map(() => noBias)]],
       ['mean', [removal((c) => cellSum[c] / n), ...blocks.map(() => noBias)]],
       ['bias + zero', [zero, ...slots]],
+      // With one sink the per-sink slot is the single slot: not run twice.
+      ...(S > 1 ? [['per-sink bias + zero', [zero, ...perSink]] as [BiasVariant, EditValues[]]] : []),
       ['bias only', [noCells, ...slots]],
     ];
     // Phase 2: every variant on the same images.
@@ -217,50 +202,4 @@ async function measureBias(spec: ModelSpec, opts: BiasOptions, sinks: Sinks, bat
   } finally {
     await runner.close();
   }
-}
-
-/** Attention on the sink tokens and on the slot (index T), summed per block over images and heads. */
-class Shares {
-  private sinks: Float64Array;
-  private slot: Float64Array;
-  private count = 0;
-  constructor(blocks: number, private tokens: number[], private T: number) {
-    this.sinks = new Float64Array(blocks);
-    this.slot = new Float64Array(blocks);
-  }
-
-  /** key_mass per block: [B, H, keys], keys = T + 1 (the slot last). */
-  add(mass: { data: unknown; dims: readonly number[] }[]): void {
-    mass.forEach((m, k) => {
-      const data = m.data as Float32Array;
-      const [B, H, K] = m.dims.map(Number);
-      for (let r = 0; r < B * H; r++) {
-        for (const t of this.tokens) this.sinks[k] += data[r * K + t];
-        if (K > this.T) this.slot[k] += data[r * K + this.T];
-      }
-      if (k === 0) this.count += B * H;
-    });
-  }
-
-  perBlock(blocks: number[]): BiasResult['perBlock'] {
-    return blocks.map((block, k) => ({ block, sinks: this.sinks[k] / this.count, slot: this.slot[k] / this.count }));
-  }
-}
-
-function effect(variant: BiasVariant, mod: Float32Array[], original: Float32Array[], classifier: boolean, shares: Shares, blocks: number[]): BiasResult {
-  const n = original.length;
-  const cos = mod.map((v, j) => cosine(original[j], v));
-  const kls = classifier ? mod.map((v, j) => klDivergence(original[j], v)) : [];
-  const perBlock = shares.perBlock(blocks);
-  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-  return {
-    variant,
-    top1Agreement: classifier ? mod.filter((v, j) => argmax(v) === argmax(original[j])).length / n : null,
-    meanKL: classifier ? mean(kls) : null,
-    maxKL: classifier ? Math.max(...kls) : null,
-    cosine: { mean: mean(cos), min: Math.min(...cos) },
-    sinkShare: mean(perBlock.map((p) => p.sinks)),
-    slotShare: mean(perBlock.map((p) => p.slot)),
-    perBlock,
-  };
 }

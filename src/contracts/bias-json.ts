@@ -10,15 +10,19 @@ export const BIAS_FILE = 'bias.json';
 export const BIAS_HTML = 'bias.html';
 export const BIAS_JSON_VERSION = 1;
 
-/** The runs compared with the unmodified model. */
-export type BiasVariant = 'original' | 'zero' | 'mean' | 'bias + zero' | 'bias only';
-export const BIAS_VARIANTS: readonly BiasVariant[] = ['original', 'zero', 'mean', 'bias + zero', 'bias only'];
+/**
+ * The runs compared with the unmodified model. `bias + zero` and `bias only` use one slot (the sinks'
+ * mean key and value, offset log S); `per-sink bias + zero` one slot per sink token (its own mean,
+ * offset 0), only when there are two sinks or more.
+ */
+export type BiasVariant = 'original' | 'zero' | 'mean' | 'bias + zero' | 'per-sink bias + zero' | 'bias only';
+export const BIAS_VARIANTS: readonly BiasVariant[] = ['original', 'zero', 'mean', 'bias + zero', 'per-sink bias + zero', 'bias only'];
 
 export interface BiasShare {
   block: number;
   /** Mean over images, heads and queries of the attention on the sink tokens (their positions). */
   sinks: number;
-  /** ... and on the extra slot (0 when it has no weight). */
+  /** ... and on the extra slots together (0 when they have no weight). */
   slot: number;
 }
 

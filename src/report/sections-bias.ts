@@ -17,6 +17,7 @@ const LABELS: Record<BiasVariant, string> = {
   zero: 'zero: massive activations removed, no bias',
   mean: 'mean: massive activations set to their dataset mean',
   'bias + zero': 'bias + zero: massive activations removed, explicit k′, v′ slot added',
+  'per-sink bias + zero': 'per-sink bias + zero: removed, one slot per sink token (its own k′, v′)',
   'bias only': 'bias only: slot added, nothing removed',
 };
 

@@ -35,11 +35,11 @@ const models: [string, string | undefined][] = [
 ];
 
 describe.each(models)('attention-bias on every block of %s', (_name, path) => {
-  it.skipIf(!path)('with no slot, and with a slot of logit −∞, is bit-identical to the unmodified model', async () => {
+  it.skipIf(!path)('with no slot, and with 1 or 4 slots of logit −∞, is bit-identical to the unmodified model', async () => {
     const spec = loadModel(path!);
     const { H, d, T } = geometry(spec);
     const original = await outputs(spec, []);
-    for (const slots of [0, 1]) {
+    for (const slots of [0, 1, 4]) {
       const edits = Array.from({ length: spec.arch.numLayers }, (_, b) => attentionBiasAt(b, H, d, T, slots));
       const edited = await outputs(spec, edits);
       for (const name of spec.outputNames) expect(edited[name].data, `${name}, ${slots} slots`).toEqual(original[name].data);

@@ -69,7 +69,7 @@ export function biasCommand(): Command {
 }
 
 const fmt = (v: number | null, digits = 4) => (v === null ? '-' : v.toFixed(digits));
-const row = ([name, ...rest]: string[]) => name.padEnd(12) + rest.map((v) => v.padStart(12)).join('');
+const row = ([name, ...rest]: string[]) => name.padEnd(22) + rest.map((v) => v.padStart(12)).join('');
 
 /** The table printed on stdout. */
 export function describeBias(r: BiasJson): string {
