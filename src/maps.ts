@@ -8,7 +8,9 @@ import Database from 'better-sqlite3';
 import { imageClsRow } from './analyze/attention.js';
 import { imageNorms, patchGrid } from './analyze/norms.js';
 import { MassivitError, invalidOption } from './errors.js';
+import { describeImageError } from './images/decode-error.js';
 import { renderOverlay, type OverlayOptions } from './images/overlay.js';
+import { readStoredImage } from './images/read.js';
 import { loadModel } from './model/load.js';
 import type { PreprocessSpec } from './model/preprocessor.js';
 import type { ScanJson } from './report/scan-json.js';
@@ -61,6 +63,17 @@ function preprocessOf(db: Database.Database, model?: string): PreprocessSpec {
   throw new MassivitError('BAD_OPTION', 'The scan store does not record the preprocessing', 'Pass --model <the scanned model>');
 }
 
+/** The scanned photo's bytes (raw-bytes path for a non-UTF-8 name); a missing photo is a user error. */
+async function readPhoto(root: string, rel: string): Promise<Buffer> {
+  try {
+    return await readStoredImage(root, rel);
+  } catch (err) {
+    const photo = join(root, rel);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MassivitError('BAD_OPTION', `The photo ${photo} no longer exists`, 'Pass --images <the scanned folder>');
+    throw new MassivitError('BAD_OPTION', `The photo ${photo} cannot be read: ${describeImageError(err)}`);
+  }
+}
+
 export async function imageMap(opts: MapOptions): Promise<ImageMap> {
   const kind = opts.kind ?? 'norm';
   if (kind !== 'norm' && kind !== 'attention') throw invalidOption('--kind', "'norm' or 'attention'", kind);
@@ -81,9 +94,7 @@ export async function imageMap(opts: MapOptions): Promise<ImageMap> {
     if (opts.out) {
       const root = opts.images ?? getMeta(db, 'imagesRoot');
       if (!root) throw new MassivitError('BAD_OPTION', 'The scan store does not record the image folder', 'Pass --images <the scanned folder>');
-      const photo = join(root, opts.image);
-      if (!existsSync(photo)) throw new MassivitError('BAD_OPTION', `The photo ${photo} no longer exists`, 'Pass --images <the scanned folder>');
-      map.png = await renderOverlay(readFileSync(photo), preprocessOf(db, opts.model), map.grid, opts);
+      map.png = await renderOverlay(await readPhoto(root, opts.image), preprocessOf(db, opts.model), map.grid, opts);
       writeFileSync(opts.out, map.png);
     }
     return map;

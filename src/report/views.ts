@@ -4,11 +4,12 @@
  * `massivit report` re-creates the HTML from that file alone.
  */
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { invalidOption } from '../errors.js';
 import { layerHook } from '../hooks.js';
 import { preprocessImage } from '../images/preprocess.js';
+import { readStoredImage } from '../images/read.js';
 import type { ModelSpec } from '../model/load.js';
 import { openTapped } from '../run/tapped.js';
 import type { ScanJson } from './scan-json.js';
@@ -153,7 +154,7 @@ export async function captureFeatureTokenView(o: CaptureOptions): Promise<string
   if (!pick) return null;
   const hook = layerHook(pick.layer);
   const plan = { statsLayers: [], full: [hook], attention: false, topK: 1, criteria: o.scan.criteria, keepOutputs: false };
-  const bytes = await readFile(join(o.imagesRoot, pick.image));
+  const bytes = await readStoredImage(o.imagesRoot, pick.image);
   const img = await preprocessImage(bytes, o.spec.preprocess, { maxPixels: o.maxPixels ?? 100_000_000 });
   const tapped = await openTapped(o.spec, plan, { device: 'cpu', threads: o.threads ?? 0 });
   let hidden: Float32Array;
