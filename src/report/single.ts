@@ -10,7 +10,7 @@ import { chartFigure, esc, fmt, renderPage } from './html.js';
 import type { ScanJson } from './scan-json.js';
 import { criteriaText, errorList, footer, groupTable, headline, layoutText, roleCell, syntheticBanner, warningList } from './sections.js';
 import {
-  imagesRoot, layoutOf, openStoreReadOnly, positionCounts, preprocessOf, readScanJson, topImages,
+  imagesRoot, layoutOf, maxPixelsOf, openStoreReadOnly, positionCounts, preprocessOf, readScanJson, topImages,
   type CellKindShown, type TopImage,
 } from './store-read.js';
 import { featureTokenSvg, positionHeatmapSvg } from './svg.js';
@@ -72,6 +72,7 @@ async function whereData(db: Db | undefined, scan: ScanJson, notes: string[], ph
   const thumbs = await thumbnails(top, {
     imagesRoot: root,
     preprocess: preprocessOf(db),
+    maxPixels: maxPixelsOf(db),
     inputSize: scan.model.inputSize,
     patchGrid: scan.model.tokens.patchGrid,
     color: kind === 'massive' ? '#ff2d20' : '#ffa500',
