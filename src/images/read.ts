@@ -18,8 +18,8 @@ import { displayName, NON_UTF8_SUFFIX } from './walk.js';
 /** A path to open: text, or the exact on-disk bytes when the text form would not name the file. */
 export type FilePath = string | Buffer;
 
-/** The largest file read as one image (1 GiB): far above any photo, far below what memory allows. */
-export const MAX_IMAGE_BYTES = 1024 ** 3;
+/** The largest file read as one image: 2 GiB − 1, the bound Node's readFile had (far above any photo). */
+export const MAX_IMAGE_BYTES = 2 ** 31 - 1;
 
 function notRegular(info: Stats): string {
   if (info.isDirectory()) return 'is a folder, not a file';
