@@ -4,7 +4,8 @@
  *
  * - Only regular files are opened. A pipe would block the read forever and /dev/zero never ends, so the
  *   kind is checked before opening, and again on the open descriptor (the name could be swapped between).
- * - Reads are bounded: a file above `maxBytes` is refused from its size, before any byte is read.
+ * - Reads are bounded: a file above `maxBytes` is refused from its size, before any byte is read, and
+ *   at most its size + 1 bytes are read (a file still being written is refused, not read without end).
  * - Paths may be raw bytes. A Linux file name is bytes; one that is not valid UTF-8 is stored as its
  *   display form (`\xHH` per invalid byte, see walk.ts `displayName`), which does not name the file.
  *   `storedImagePath` maps a stored relative path back to the bytes on disk.
@@ -18,44 +19,46 @@ import { displayName, NON_UTF8_SUFFIX } from './walk.js';
 /** A path to open: text, or the exact on-disk bytes when the text form would not name the file. */
 export type FilePath = string | Buffer;
 
-/** The largest file read as one image: 2 GiB − 1, the bound Node's readFile had (far above any photo). */
-export const MAX_IMAGE_BYTES = 2 ** 31 - 1;
+/** No image format a ViT scan reads comes near this; a larger "image" is refused, not read into memory. */
+export const MAX_IMAGE_BYTES = 1024 ** 3;
 
-function notRegular(info: Stats): string {
-  if (info.isDirectory()) return 'is a folder, not a file';
-  if (info.isFIFO()) return 'a named pipe (FIFO), not an image file';
-  if (info.isCharacterDevice()) return 'a character device, not an image file';
-  if (info.isBlockDevice()) return 'a block device, not an image file';
-  if (info.isSocket()) return 'a socket, not an image file';
-  return 'not a regular file';
+function kind(info: Stats): string {
+  if (info.isDirectory()) return 'a folder';
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSocket()) return 'a socket';
+  return 'not a file';
 }
 
-function tooLarge(size: number, maxBytes: number): MassivitError {
-  return new MassivitError('BAD_IMAGE', `file too large to read: ${size} bytes, above the limit of ${maxBytes} bytes for one image`);
-}
+const notRegular = (info: Stats) => new MassivitError('BAD_IMAGE', `${kind(info)}, not a regular file: not read`);
+const tooLarge = (size: number, maxBytes: number) =>
+  new MassivitError('BAD_IMAGE', `file too large to read: ${size} bytes, above the ${maxBytes}-byte limit for one image`);
 
 /**
  * The whole file, if it is a regular file of at most `maxBytes`. File-system errors keep their `code`
- * (ENOENT, EACCES… for describeImageError); a refused kind or size is a BAD_IMAGE error.
+ * (ENOENT, EACCES… for describeImageError); a refused kind, size or growth is a BAD_IMAGE error.
  */
-export async function readImageBytes(path: FilePath, maxBytes = MAX_IMAGE_BYTES): Promise<Buffer> {
+export async function readImageFile(path: FilePath, maxBytes = MAX_IMAGE_BYTES): Promise<Buffer> {
   const before = await stat(path);
-  if (!before.isFile()) throw new MassivitError('BAD_IMAGE', notRegular(before));
+  if (!before.isFile()) throw notRegular(before);
   if (before.size > maxBytes) throw tooLarge(before.size, maxBytes);
   // O_NONBLOCK: should a pipe be swapped in after the check, opening it must not wait for a writer.
   const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw new MassivitError('BAD_IMAGE', notRegular(info));
+    if (!info.isFile()) throw notRegular(info);
     if (info.size > maxBytes) throw tooLarge(info.size, maxBytes);
-    const bytes = Buffer.allocUnsafe(info.size);
+    // One byte more than the size tells a file that is still growing from one that is complete.
+    const bytes = Buffer.allocUnsafe(info.size + 1);
     let filled = 0;
     while (filled < bytes.length) {
       const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
       if (bytesRead === 0) break; // shrank while being read: what is there is what the decoder gets
       filled += bytesRead;
     }
-    return filled === bytes.length ? bytes : bytes.subarray(0, filled);
+    if (filled > info.size) throw new MassivitError('BAD_IMAGE', 'file grew while it was read (still being written?): not read');
+    return bytes.subarray(0, filled);
   } finally {
     await handle.close();
   }
@@ -111,8 +114,8 @@ async function shownAs(dir: Buffer, parts: string[], lossy = false): Promise<Buf
   return found;
 }
 
-/** The bytes of a stored image path under `root` (see storedImagePath and readImageBytes). */
+/** The bytes of a stored image path under `root` (see storedImagePath and readImageFile). */
 export async function readStoredImage(root: string, rel: string, maxBytes = MAX_IMAGE_BYTES): Promise<Buffer> {
-  return readImageBytes(await storedImagePath(root, rel), maxBytes);
+  return readImageFile(await storedImagePath(root, rel), maxBytes);
 }
 

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describeImageError } from '../images/decode-error.js';
 import { preprocessImage } from '../images/preprocess.js';
-import { readImageBytes } from '../images/read.js';
+import { readImageFile } from '../images/read.js';
 import { entryPath, type ImageEntry } from '../images/walk.js';
 import type { PreprocessSpec } from '../model/preprocessor.js';
 
@@ -44,7 +44,7 @@ export interface Decoded {
 export async function decodeFile(entry: ImageEntry, o: DecodeOptions, known: (hash: string) => boolean): Promise<Decoded> {
   let hash: string | null = null;
   try {
-    const bytes = await readImageBytes(entryPath(entry));
+    const bytes = await readImageFile(entryPath(entry));
     if (o.hash !== false) {
       hash = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
       if (known(hash)) return { hash, known: true };

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readImageBytes, readStoredImage, storedImagePath } from '../../src/images/read.js';
+import { readImageFile, readStoredImage, storedImagePath } from '../../src/images/read.js';
 import { entryPath, walkImages } from '../../src/images/walk.js';
 import { tempDir } from '../helpers/env.js';
 
@@ -24,13 +24,13 @@ function writeRaw(path: Buffer, content: Buffer): boolean {
   }
 }
 
-describe('readImageBytes', () => {
+describe('readImageFile', () => {
   it('reads a regular file whole, by text or byte path', async () => {
     const root = tempDir('read');
     const content = Buffer.from('0123456789'.repeat(1000));
     writeFileSync(join(root, 'a.png'), content);
-    expect((await readImageBytes(join(root, 'a.png'))).equals(content)).toBe(true);
-    expect((await readImageBytes(Buffer.from(join(root, 'a.png')))).equals(content)).toBe(true);
+    expect((await readImageFile(join(root, 'a.png'))).equals(content)).toBe(true);
+    expect((await readImageFile(Buffer.from(join(root, 'a.png')))).equals(content)).toBe(true);
   });
 
   it('refuses a file above the size bound from its size, without reading it', async () => {
@@ -38,13 +38,13 @@ describe('readImageBytes', () => {
     const path = join(root, 'sparse.png');
     writeFileSync(path, '');
     truncateSync(path, 5000); // sparse: nothing to read
-    await expect(readImageBytes(path, 4999)).rejects.toThrow(/^file too large to read: 5000 bytes, above the limit of 4999 bytes/);
-    expect((await readImageBytes(path, 5000)).length).toBe(5000);
+    await expect(readImageFile(path, 4999)).rejects.toThrow(/^file too large to read: 5000 bytes, above the 4999-byte limit for one image$/);
+    expect((await readImageFile(path, 5000)).length).toBe(5000);
   });
 
   it('refuses a character device and a folder', async () => {
-    await expect(readImageBytes('/dev/zero')).rejects.toThrow(/^a character device, not an image file$/);
-    await expect(readImageBytes(tempDir('read'))).rejects.toThrow(/^is a folder, not a file$/);
+    await expect(readImageFile('/dev/zero')).rejects.toThrow(/^a character device, not a regular file: not read$/);
+    await expect(readImageFile(tempDir('read'))).rejects.toThrow(/^a folder, not a regular file: not read$/);
   });
 
   it('refuses a named pipe without blocking on it', async (ctx) => {
@@ -56,7 +56,7 @@ describe('readImageBytes', () => {
       return ctx.skip();
     }
     // No writer ever opens the pipe: a blocking open or read would hang this test until its timeout.
-    await expect(readImageBytes(pipe)).rejects.toThrow(/^a named pipe \(FIFO\), not an image file$/);
+    await expect(readImageFile(pipe)).rejects.toThrow(/^a named pipe \(FIFO\), not a regular file: not read$/);
   });
 });
 
@@ -96,7 +96,7 @@ describe('storedImagePath: the stored relative path back to the bytes on disk', 
     for (const e of entries) {
       const resolved = await storedImagePath(root, e.rel);
       expect(Buffer.from(resolved).equals(Buffer.from(entryPath(e))), e.rel).toBe(true);
-      expect((await readStoredImage(root, e.rel)).equals(await readImageBytes(entryPath(e))), e.rel).toBe(true);
+      expect((await readStoredImage(root, e.rel)).equals(await readImageFile(entryPath(e))), e.rel).toBe(true);
     }
   });
 
