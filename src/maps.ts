@@ -9,12 +9,13 @@ import { imageClsRow } from './analyze/attention.js';
 import { imageNorms, patchGrid } from './analyze/norms.js';
 import { MassivitError, invalidOption } from './errors.js';
 import { describeImageError } from './images/decode-error.js';
-import { DEFAULT_LIMITS, type DecodeLimits } from './images/model-view.js';
+import { DEFAULT_LIMITS } from './images/model-view.js';
 import { renderOverlay, type OverlayOptions } from './images/overlay.js';
 import { readStoredImage } from './images/read.js';
 import { loadModel } from './model/load.js';
 import type { PreprocessSpec } from './model/preprocessor.js';
 import type { ScanJson } from './report/scan-json.js';
+import { maxPixelsOf } from './report/store-read.js';
 import { STORE_FILE, SUMMARY_FILE } from './scan.js';
 import { getMeta } from './store/db.js';
 
@@ -64,17 +65,6 @@ function preprocessOf(db: Database.Database, model?: string): PreprocessSpec {
   throw new MassivitError('BAD_OPTION', 'The scan store does not record the preprocessing', 'Pass --model <the scanned model>');
 }
 
-/** The pixel limit the scan decoded under (in its fingerprint), so a map of a photo is drawn when the scan measured it. */
-function limitsOf(db: Database.Database): DecodeLimits {
-  try {
-    const maxPixels = (JSON.parse(getMeta(db, 'fingerprint') ?? '{}') as { maxPixels?: unknown }).maxPixels;
-    if (typeof maxPixels === 'number') return { maxPixels };
-  } catch {
-    // an unreadable fingerprint: the default limit
-  }
-  return DEFAULT_LIMITS;
-}
-
 /** The scanned photo's bytes (raw-bytes path for a non-UTF-8 name); a missing photo is a user error. */
 async function readPhoto(root: string, rel: string): Promise<Buffer> {
   try {
@@ -106,7 +96,7 @@ export async function imageMap(opts: MapOptions): Promise<ImageMap> {
     if (opts.out) {
       const root = opts.images ?? getMeta(db, 'imagesRoot');
       if (!root) throw new MassivitError('BAD_OPTION', 'The scan store does not record the image folder', 'Pass --images <the scanned folder>');
-      map.png = await renderOverlay(await readPhoto(root, opts.image), preprocessOf(db, opts.model), map.grid, { ...opts, limits: opts.limits ?? limitsOf(db) });
+      map.png = await renderOverlay(await readPhoto(root, opts.image), preprocessOf(db, opts.model), map.grid, { ...opts, limits: opts.limits ?? { maxPixels: maxPixelsOf(db) ?? DEFAULT_LIMITS.maxPixels } });
       writeFileSync(opts.out, map.png);
     }
     return map;

@@ -13,7 +13,7 @@ export interface OverlayOptions {
   alpha?: number;
   /** Colour scale: 'linear' from the grid's min to max, or 'log' (default linear). */
   colour?: 'linear' | 'log';
-  /** The pixel limit the photo is decoded under (default: the scan's default). */
+  /** The pixel limit the photo is decoded under: the scan's (default DEFAULT_LIMITS). */
   limits?: DecodeLimits;
 }
 
