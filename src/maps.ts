@@ -7,13 +7,16 @@ import { writeFileAtomic } from './atomic.js';
 import { join, resolve } from 'node:path';
 import { patchGrid } from './analyze/norms.js';
 import { MassivitError, invalidOption } from './errors.js';
+import { describeImageError } from './images/decode-error.js';
+import { DEFAULT_LIMITS } from './images/model-view.js';
 import { renderOverlay, type OverlayOptions } from './images/overlay.js';
+import { readStoredImage } from './images/read.js';
 import { loadModel } from './model/load.js';
 import type { PreprocessSpec } from './model/preprocessor.js';
 import { readScanJson } from './report/scan-json.js';
 import type { Db } from './store/db.js';
 import { imageClsRow, imageNorms } from './store/queries.js';
-import { imagesRoot, openStoreReadOnly, preprocessOf as storedPreprocess } from './store/reads.js';
+import { imagesRoot, maxPixelsOf, openStoreReadOnly, preprocessOf as storedPreprocess } from './store/reads.js';
 import { STORE_FILE } from './contracts/files.js';
 
 export type MapKind = 'norm' | 'attention';
@@ -52,6 +55,17 @@ function preprocessOf(db: Db, model?: string): PreprocessSpec {
   throw new MassivitError('BAD_OPTION', 'The scan store does not record the preprocessing', 'Pass --model <the scanned model>');
 }
 
+/** The scanned photo's bytes (raw-bytes path for a non-UTF-8 name); a missing photo is a user error. */
+async function readPhoto(root: string, rel: string): Promise<Buffer> {
+  try {
+    return await readStoredImage(root, rel);
+  } catch (err) {
+    const photo = join(root, rel);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MassivitError('BAD_OPTION', `The photo ${photo} no longer exists`, 'Pass --images <the scanned folder>');
+    throw new MassivitError('BAD_OPTION', `The photo ${photo} cannot be read: ${describeImageError(err)}`);
+  }
+}
+
 export async function imageMap(opts: MapOptions): Promise<ImageMap> {
   const kind = opts.kind ?? 'norm';
   if (kind !== 'norm' && kind !== 'attention') throw invalidOption('--kind', "'norm' or 'attention'", kind);
@@ -73,9 +87,7 @@ export async function imageMap(opts: MapOptions): Promise<ImageMap> {
     if (opts.out) {
       const root = opts.images ?? imagesRoot(db);
       if (!root) throw new MassivitError('BAD_OPTION', 'The scan store does not record the image folder', 'Pass --images <the scanned folder>');
-      const photo = join(root, opts.image);
-      if (!existsSync(photo)) throw new MassivitError('BAD_OPTION', `The photo ${photo} no longer exists`, 'Pass --images <the scanned folder>');
-      map.png = await renderOverlay(readFileSync(photo), preprocessOf(db, opts.model), map.grid, opts);
+      map.png = await renderOverlay(await readPhoto(root, opts.image), preprocessOf(db, opts.model), map.grid, { ...opts, limits: opts.limits ?? { maxPixels: maxPixelsOf(db) ?? DEFAULT_LIMITS.maxPixels } });
       writeFileAtomic(opts.out, map.png);
     }
     return map;

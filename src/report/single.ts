@@ -9,7 +9,7 @@ import { writeFigures, type CanvasLoader, type FigureResult } from './figures.js
 import { chartFigure, esc, fmt, renderPage } from './html.js';
 import { layoutOf, readScanJson, type ScanJson } from './scan-json.js';
 import { criteriaText, errorList, footer, groupTable, headline, layoutText, roleCell, syntheticBanner, warningList } from './sections.js';
-import { imagesRoot, openStoreReadOnly, positionCounts, preprocessOf, topImages, type CellKindShown, type TopImage } from '../store/reads.js';
+import { imagesRoot, maxPixelsOf, openStoreReadOnly, positionCounts, preprocessOf, topImages, type CellKindShown, type TopImage } from '../store/reads.js';
 import { featureTokenSvg, positionHeatmapSvg } from './svg.js';
 import { thumbnails, type Thumbnail } from './thumbs.js';
 import { readView, type FeatureTokenView } from './views.js';
@@ -68,6 +68,7 @@ async function whereData(db: Db | undefined, scan: ScanJson, notes: string[], ph
   const thumbs = await thumbnails(top, {
     imagesRoot: root,
     preprocess: preprocessOf(db),
+    maxPixels: maxPixelsOf(db),
     inputSize: scan.model.inputSize,
     patchGrid: scan.model.tokens.patchGrid,
     color: kind === 'massive' ? '#ff2d20' : '#ffa500',

@@ -4,12 +4,12 @@
  * `massivit report` re-creates the HTML from that file alone.
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { ensureOutputDir, writeFileAtomic } from '../atomic.js';
 import { dirname, join, resolve } from 'node:path';
 import { invalidOption } from '../errors.js';
 import { layerHook } from '../hooks.js';
 import { preprocessImage } from '../images/preprocess.js';
+import { readStoredImage } from '../images/read.js';
 import type { ModelSpec } from '../model/load.js';
 import { openRunner } from '../run/runner.js';
 import type { ScanJson } from './scan-json.js';
@@ -152,7 +152,7 @@ export async function captureFeatureTokenView(o: CaptureOptions): Promise<string
   const pick = pickView(o.db, o.scan, { layer: o.layer, image: o.image });
   if (!pick) return null;
   const hook = layerHook(pick.layer);
-  const bytes = await readFile(join(o.imagesRoot, pick.image));
+  const bytes = await readStoredImage(o.imagesRoot, pick.image);
   const img = await preprocessImage(bytes, o.spec.preprocess, { maxPixels: o.maxPixels ?? 100_000_000 });
   const tapped = await openRunner(o.spec, { expose: [hook] }, { device: 'cpu', threads: o.threads ?? 0 });
   let hidden: Float32Array;
