@@ -29,7 +29,7 @@ beforeEach(() => {
 const models = () => join(work, 'models');
 const cache = () => join(work, 'cache');
 function opts(repo: string, extra: Partial<PullOptions> = {}): PullOptions {
-  return { repo, modelsDir: models(), cacheDir: cache(), env: { HF_ENDPOINT: hub.url }, ...extra };
+  return { repo, modelsDir: models(), cacheDir: cache(), env: { HF_ENDPOINT: hub.url }, limits: { backoffMs: 5 }, ...extra };
 }
 /** Every file under a folder, relative, sorted ([] when it does not exist). */
 function tree(dir: string): string[] {
