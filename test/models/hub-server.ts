@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 export interface HubFile {
   path: string;
@@ -37,7 +38,29 @@ export interface Faults {
   ignoreRange: boolean;
   /** The API ignores ?blobs=true (no hashes in the listing). */
   noBlobs: boolean;
+  /** path → send the headers and this many body bytes, then nothing (the connection stays open). */
+  drip: Map<path, number>;
+  /** path → append this many junk bytes to the body; `announce` puts them in Content-Length, else chunked. */
+  oversize: Map<path, { extra: number; announce: boolean }>;
+  /** Paths sent with Content-Length of the file but more bytes after it on the wire. */
+  pastLength: Set<path>;
+  /** path → sent as `Content-Encoding: gzip`: the gzipped file, then this gzip member (see gzipPadding). */
+  gzip: Map<path, Buffer>;
+  /** The listing is sent gzip-encoded, followed by this gzip member (see gzipPadding). */
+  gzipListing?: Buffer;
 }
+
+type path = string;
+
+/**
+ * A gzip member inflating to `size` copies of `byte`, made before a test starts (compressing tens of MiB
+ * inside a request handler would stall this in-process server past the client's timeout). Concatenated
+ * gzip members inflate to the concatenation, so it can follow any gzipped body.
+ */
+export const gzipPadding = (size: number, byte = 0): Buffer => gzipSync(Buffer.alloc(size, byte));
+
+/** Every fault off. */
+export const noFaults = (): Faults => ({ truncate: new Map(), corrupt: new Set(), loop: new Set(), chain: new Set(), ignoreRange: false, noBlobs: false, drip: new Map(), oversize: new Map(), pastLength: new Set(), gzip: new Map(), gzipListing: undefined });
 
 export interface LoggedRequest {
   server: 'hub' | 'cdn';
@@ -66,6 +89,18 @@ function listen(server: Server): Promise<string> {
 
 /** Serves bytes with Range support; a truncating fault sends the headers of the full answer, then half. */
 function sendBytes(req: IncomingMessage, res: ServerResponse, bytes: Buffer, etag: string, faults: Faults, path: string): void {
+  const over = faults.oversize.get(path);
+  if (over && req.method === 'GET') {
+    const body = Buffer.concat([bytes, Buffer.alloc(over.extra, 0x42)]);
+    res.writeHead(200, { etag, ...(over.announce ? { 'content-length': body.length } : {}) });
+    return void res.end(body);
+  }
+  const bomb = faults.gzip.get(path);
+  if (bomb && req.method === 'GET') {
+    const body = Buffer.concat([gzipSync(bytes), bomb]);
+    res.writeHead(200, { etag, 'content-encoding': 'gzip', 'content-length': body.length });
+    return void res.end(body);
+  }
   const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
   let start = 0;
   if (range && !faults.ignoreRange) {
@@ -80,6 +115,13 @@ function sendBytes(req: IncomingMessage, res: ServerResponse, bytes: Buffer, eta
   }
   if (req.method === 'HEAD') return void res.end();
   const body = faults.corrupt.has(path) ? Buffer.from(bytes.map((b) => b ^ 0xff)) : bytes;
+  const drip = faults.drip.get(path);
+  if (drip !== undefined) return void res.write(body.subarray(start, start + drip)); // and then silence
+  if (faults.pastLength.has(path)) {
+    // Straight onto the socket, so Node's own Content-Length bookkeeping cannot trim the extra bytes.
+    res.write(body.subarray(start), () => res.socket?.end(Buffer.alloc(1 << 20, 0x41)));
+    return;
+  }
   const left = faults.truncate.get(path) ?? 0;
   if (left > 0) {
     faults.truncate.set(path, left - 1);
@@ -94,7 +136,7 @@ function sendBytes(req: IncomingMessage, res: ServerResponse, bytes: Buffer, eta
 }
 
 export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
-  const faults: Faults = { truncate: new Map(), corrupt: new Set(), loop: new Set(), chain: new Set(), ignoreRange: false, noBlobs: false };
+  const faults = noFaults();
   const byId = new Map(repos.map((r) => [r.id, r]));
   const log: LoggedRequest[] = [];
   const blobs = new Map<string, { file: HubFile }>();
@@ -131,7 +173,9 @@ export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
         blobsWanted ? { rfilename: f.path, blobId: gitSha1(f.bytes), size: f.bytes.length, ...(isLfs(f) ? { lfs: { sha256: sha256(f.bytes), size: f.bytes.length, pointerSize: 134 } } : {}) } : { rfilename: f.path },
       );
       for (const name of repo.extraSiblings ?? []) siblings.push({ rfilename: name });
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: repo.id, modelId: repo.id, sha: repo.sha, siblings }));
+      const json = JSON.stringify({ id: repo.id, modelId: repo.id, sha: repo.sha, siblings });
+      if (faults.gzipListing) return void res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(Buffer.concat([gzipSync(json), faults.gzipListing]));
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(json);
     }
     const path = decodeURIComponent(resolve![3]);
     if (faults.loop.has(path)) return void res.writeHead(302, { location: url.pathname }).end();
@@ -156,6 +200,27 @@ export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
       hub.closeAllConnections();
       cdn.closeAllConnections();
       await Promise.all([close(hub), close(cdn)]);
+    },
+  };
+}
+
+/** A server that accepts connections and never answers: not a byte, not a close. */
+export async function startStalledServer(): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let count = 0;
+  const server = createTcpServer((socket) => {
+    count++;
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => count,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((done) => server.close(() => done()));
     },
   };
 }
