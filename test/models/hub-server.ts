@@ -40,6 +40,12 @@ export interface Faults {
   noBlobs: boolean;
   /** path → send the headers and this many body bytes, then nothing (the connection stays open). */
   drip: Map<path, number>;
+  /** path → send the body one byte per this many ms (a drip that never goes fully silent). */
+  trickle: Map<path, number>;
+  /** path → how many more GETs of it answer 503 first. */
+  unavailable: Map<path, number>;
+  /** The listing sends its headers and this many bytes, then nothing. */
+  dripListing?: number;
   /** path → append this many junk bytes to the body; `announce` puts them in Content-Length, else chunked. */
   oversize: Map<path, { extra: number; announce: boolean }>;
   /** Paths sent with Content-Length of the file but more bytes after it on the wire. */
@@ -60,7 +66,7 @@ type path = string;
 export const gzipPadding = (size: number, byte = 0): Buffer => gzipSync(Buffer.alloc(size, byte));
 
 /** Every fault off. */
-export const noFaults = (): Faults => ({ truncate: new Map(), corrupt: new Set(), loop: new Set(), chain: new Set(), ignoreRange: false, noBlobs: false, drip: new Map(), oversize: new Map(), pastLength: new Set(), gzip: new Map(), gzipListing: undefined });
+export const noFaults = (): Faults => ({ truncate: new Map(), corrupt: new Set(), loop: new Set(), chain: new Set(), ignoreRange: false, noBlobs: false, drip: new Map(), trickle: new Map(), unavailable: new Map(), dripListing: undefined, oversize: new Map(), pastLength: new Set(), gzip: new Map(), gzipListing: undefined });
 
 export interface LoggedRequest {
   server: 'hub' | 'cdn';
@@ -115,6 +121,13 @@ function sendBytes(req: IncomingMessage, res: ServerResponse, bytes: Buffer, eta
   }
   if (req.method === 'HEAD') return void res.end();
   const body = faults.corrupt.has(path) ? Buffer.from(bytes.map((b) => b ^ 0xff)) : bytes;
+  const every = faults.trickle.get(path);
+  if (every !== undefined) {
+    let at = start;
+    const tick = setInterval(() => (at < body.length && !res.destroyed ? res.write(body.subarray(at, ++at)) : clearInterval(tick)), every);
+    res.on('close', () => clearInterval(tick));
+    return;
+  }
   const drip = faults.drip.get(path);
   if (drip !== undefined) return void res.write(body.subarray(start, start + drip)); // and then silence
   if (faults.pastLength.has(path)) {
@@ -174,6 +187,7 @@ export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
       );
       for (const name of repo.extraSiblings ?? []) siblings.push({ rfilename: name });
       const json = JSON.stringify({ id: repo.id, modelId: repo.id, sha: repo.sha, siblings });
+      if (faults.dripListing !== undefined) return void res.writeHead(200, { 'content-type': 'application/json', 'content-length': json.length }).write(json.slice(0, faults.dripListing));
       if (faults.gzipListing) return void res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(Buffer.concat([gzipSync(json), faults.gzipListing]));
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(json);
     }
@@ -182,6 +196,11 @@ export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
     if (faults.chain.has(path)) return void res.writeHead(302, { location: '/chain/1' }).end();
     const file = repo.files.find((f) => f.path === path);
     if (!file) return fail(404, 'EntryNotFound', `${path} does not exist on ${rev}`);
+    const busy = faults.unavailable.get(path) ?? 0;
+    if (busy > 0 && req.method === 'GET') {
+      faults.unavailable.set(path, busy - 1);
+      return fail(503, 'ServiceUnavailable', 'Try again later');
+    }
     if (isLfs(file)) {
       const hash = sha256(file.bytes);
       return void res.writeHead(302, { location: `${cdnUrl}/blobs/${hash}`, 'x-linked-etag': `"${hash}"`, 'x-linked-size': String(file.bytes.length), etag: `"${hash}"`, 'x-repo-commit': repo.sha }).end();
@@ -204,8 +223,11 @@ export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
   };
 }
 
-/** A server that accepts connections and never answers: not a byte, not a close. */
-export async function startStalledServer(): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
+/**
+ * A server that accepts connections and never answers: not a byte, not a close. With `dripHeaders`, it
+ * starts an answer and then sends one header byte every 50 ms, forever (never silent, never done).
+ */
+export async function startStalledServer(dripHeaders = false): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let count = 0;
   const server = createTcpServer((socket) => {
@@ -213,6 +235,10 @@ export async function startStalledServer(): Promise<{ url: string; connections: 
     sockets.add(socket);
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
+    if (!dripHeaders) return;
+    socket.write('HTTP/1.1 200 OK\r\nX-Slow: ');
+    const tick = setInterval(() => (socket.destroyed ? clearInterval(tick) : socket.write('a')), 50);
+    socket.on('close', () => clearInterval(tick));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
   return {

@@ -20,6 +20,7 @@ interface PullFlags {
   timeout?: string;
   connectTimeout?: string;
   maxSize?: string;
+  minSpeed?: string;
   retries?: string;
   retryWait?: string;
 }
@@ -103,6 +104,7 @@ export function pullCommand(): Command {
     .option('--force', 'replace models/<name> even if it came from another repo')
     .option('--timeout <ms>', `give up on a request after this long without a byte (default ${DEFAULT_LIMITS.idleTimeoutMs}, $MASSIVIT_HUB_TIMEOUT_MS)`)
     .option('--connect-timeout <ms>', `give up connecting after this long (default ${DEFAULT_LIMITS.connectTimeoutMs}, $MASSIVIT_HUB_CONNECT_TIMEOUT_MS)`)
+    .option('--min-speed <bytes/s>', `treat a body slower than this over a whole --timeout window as stalled; 0: off (default ${DEFAULT_LIMITS.minSpeed}, $MASSIVIT_HUB_MIN_SPEED)`)
     .option('--max-size <bytes>', 'largest file accepted when the hub announces no size, e.g. 8G (default 64G, $MASSIVIT_HUB_MAX_BYTES)')
     .option('--retries <n>', `extra attempts after a timeout, dropped connection or 429/5xx (default ${DEFAULT_LIMITS.retries}, $MASSIVIT_HUB_RETRIES)`)
     .option('--retry-wait <ms>', `first wait before a retry, doubling each time (default ${DEFAULT_LIMITS.backoffMs}, $MASSIVIT_HUB_BACKOFF_MS)`)
@@ -124,6 +126,7 @@ export function pullCommand(): Command {
             ...(flags.timeout !== undefined ? { idleTimeoutMs: flags.timeout } : {}),
             ...(flags.connectTimeout !== undefined ? { connectTimeoutMs: flags.connectTimeout } : {}),
             ...(flags.maxSize !== undefined ? { maxBytes: flags.maxSize } : {}),
+            ...(flags.minSpeed !== undefined ? { minSpeed: flags.minSpeed } : {}),
             ...(flags.retries !== undefined ? { retries: flags.retries } : {}),
             ...(flags.retryWait !== undefined ? { backoffMs: flags.retryWait } : {}),
           },

@@ -139,7 +139,7 @@ export class HubClient {
         why = describeFailure(err);
       }
       const wait = backoff(this.limits, attempt);
-      this.notice(`${url.origin} (${why}) while fetching ${opts.what}; retrying in ${wait} ms (attempt ${attempt + 2} of ${this.limits.retries + 1})`);
+      this.notice(`${opts.what}: ${why} from ${url.origin}; retrying in ${wait} ms (attempt ${attempt + 2} of ${this.limits.retries + 1})`);
       await sleep(wait);
     }
   }
@@ -176,7 +176,14 @@ export class HubClient {
     const { response, url } = await this.request(this.url(`${path}?blobs=true`), { what, crossOrigin: false });
     if (response.status < 200 || response.status >= 300) throw await httpError(response, url, what, this.config, repo, revision);
     let body: unknown;
-    const bytes = decoded(await readCapped(response, MAX_LISTING_BYTES, what), response.header('content-encoding'), what);
+    let raw: Buffer;
+    try {
+      raw = await readCapped(response, MAX_LISTING_BYTES, what);
+    } catch (err) {
+      if (err instanceof MassivitError) throw err;
+      throw unreachable(url, what, err); // a stall or a drop half-way through the listing
+    }
+    const bytes = decoded(raw, response.header('content-encoding'), what);
     try {
       body = JSON.parse(bytes.toString('utf8'));
     } catch (err) {
@@ -229,7 +236,7 @@ function describeFailure(err: unknown): string {
 function unreachable(url: URL, what: string, err: unknown): HubUnreachable {
   if (err instanceof HubTimeout) {
     return new HubUnreachable(
-      `No answer from ${url.origin} while fetching ${what}: ${err.message}`,
+      `${url.origin} timed out while fetching ${what}: ${err.message}`,
       'A slow hub or mirror: raise --timeout / --connect-timeout. Files already in the cache are reused when the hub does not answer.',
     );
   }

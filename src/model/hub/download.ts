@@ -11,7 +11,7 @@ import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MassivitError, errorMessage } from '../../errors.js';
 import { etagHash, httpError, type FileHash, type HubClient, type RemoteFile } from './client.js';
-import { HubTimeout, LIMIT_SOURCES, backoff, sleep, type RawResponse } from './http.js';
+import { HubTimeout, LIMIT_SOURCES, backoff, sleep, speedCheck, type RawResponse } from './http.js';
 
 export interface DownloadProgress {
   file: string;
@@ -148,8 +148,10 @@ async function fetchInto(client: HubClient, req: BlobRequest, part: string, size
     throw cacheError(part, err);
   });
   let overflow = false;
+  const checkSpeed = speedCheck(client.limits);
   try {
     for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      checkSpeed(chunk.length);
       const room = cap - received;
       // Never write past the announced size: what fits is kept (the hash decides), the rest is refused.
       const keep = chunk.length > room ? chunk.subarray(0, room) : chunk;

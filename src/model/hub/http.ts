@@ -11,8 +11,10 @@ import { MassivitError } from '../../errors.js';
 export interface HubLimits {
   /** TCP connect (DNS included), per request. */
   connectTimeoutMs: number;
-  /** The longest silence once connected: waiting for headers, or for the next body bytes. */
+  /** Once connected: the longest wait for the response headers, and the longest silence in a body. */
   idleTimeoutMs: number;
+  /** A body slower than this (bytes/s) over a whole idle-timeout window is a stall too (curl's --speed-limit); 0: off. */
+  minSpeed: number;
   /** The most bytes one file may have when the hub announces no size; an announced size above it is refused. */
   maxBytes: number;
   /** Extra attempts after a timeout, a dropped connection or a 429/5xx answer. */
@@ -21,12 +23,13 @@ export interface HubLimits {
   backoffMs: number;
 }
 
-export const DEFAULT_LIMITS: HubLimits = { connectTimeoutMs: 10_000, idleTimeoutMs: 30_000, maxBytes: 64 * 1024 ** 3, retries: 2, backoffMs: 1000 };
+export const DEFAULT_LIMITS: HubLimits = { connectTimeoutMs: 10_000, idleTimeoutMs: 30_000, minSpeed: 1024, maxBytes: 64 * 1024 ** 3, retries: 2, backoffMs: 1000 };
 
 /** Each limit's flag and environment variable, for parsing and for messages that name what to change. */
 export const LIMIT_SOURCES: Record<keyof HubLimits, { flag: string; env: string; min: number; max: number }> = {
   connectTimeoutMs: { flag: '--connect-timeout', env: 'MASSIVIT_HUB_CONNECT_TIMEOUT_MS', min: 1, max: 3_600_000 },
   idleTimeoutMs: { flag: '--timeout', env: 'MASSIVIT_HUB_TIMEOUT_MS', min: 1, max: 3_600_000 },
+  minSpeed: { flag: '--min-speed', env: 'MASSIVIT_HUB_MIN_SPEED', min: 0, max: Number.MAX_SAFE_INTEGER },
   maxBytes: { flag: '--max-size', env: 'MASSIVIT_HUB_MAX_BYTES', min: 1, max: Number.MAX_SAFE_INTEGER },
   retries: { flag: '--retries', env: 'MASSIVIT_HUB_RETRIES', min: 0, max: 20 },
   backoffMs: { flag: '--retry-wait', env: 'MASSIVIT_HUB_BACKOFF_MS', min: 0, max: 60_000 },
@@ -59,12 +62,33 @@ export function hubLimits(env: NodeJS.ProcessEnv = process.env, overrides: Parti
   return limits;
 }
 
-/** No answer in time: which wait ran out, and how long it was. */
+const source = (key: keyof HubLimits): string => `${LIMIT_SOURCES[key].flag}, ${LIMIT_SOURCES[key].env}`;
+
+/** The server took too long: which wait ran out (connect, response headers, body silence, body speed). */
 export class HubTimeout extends Error {
-  constructor(readonly phase: 'connect' | 'idle', readonly ms: number) {
-    const source = LIMIT_SOURCES[phase === 'connect' ? 'connectTimeoutMs' : 'idleTimeoutMs'];
-    super(`${phase === 'connect' ? 'no connection' : 'no data'} within ${ms} ms (the ${phase} timeout: ${source.flag}, ${source.env})`);
+  constructor(readonly phase: 'connect' | 'headers' | 'idle' | 'slow', limits: HubLimits) {
+    const ms = phase === 'connect' ? limits.connectTimeoutMs : limits.idleTimeoutMs;
+    super(
+      phase === 'connect' ? `no connection within ${ms} ms (${source('connectTimeoutMs')})`
+        : phase === 'headers' ? `no answer within ${ms} ms (${source('idleTimeoutMs')})`
+          : phase === 'idle' ? `no data for ${ms} ms (${source('idleTimeoutMs')})`
+            : `slower than ${limits.minSpeed} bytes/s for ${ms} ms (${source('minSpeed')})`,
+    );
   }
+}
+
+/** Call with each body chunk's size: throws HubTimeout('slow') when a whole window fell below minSpeed. */
+export function speedCheck(limits: HubLimits): (bytes: number) => void {
+  let start = Date.now();
+  let bytes = 0;
+  return (n) => {
+    bytes += n;
+    const elapsed = Date.now() - start;
+    if (limits.minSpeed === 0 || elapsed < limits.idleTimeoutMs) return;
+    if ((bytes * 1000) / elapsed < limits.minSpeed) throw new HubTimeout('slow', limits);
+    start = Date.now();
+    bytes = 0;
+  };
 }
 
 export interface RawResponse {
@@ -85,23 +109,27 @@ export function send(url: URL, method: 'GET' | 'HEAD', headers: OutgoingHttpHead
     const req = request(url, { method, headers, agent: false });
     let response: IncomingMessage | undefined;
     const fail = (err: Error) => (response ? response.destroy(err) : req.destroy(err));
-    const connectTimer = setTimeout(() => fail(new HubTimeout('connect', limits.connectTimeoutMs)), limits.connectTimeoutMs);
+    let timer = setTimeout(() => fail(new HubTimeout('connect', limits)), limits.connectTimeoutMs);
     // A late socket error (e.g. bytes past Content-Length) must not become an uncaught exception.
     req.on('error', (err) => {
-      clearTimeout(connectTimer);
+      clearTimeout(timer);
       reject(err);
     });
     req.on('socket', (socket) => {
       const connected = () => {
-        clearTimeout(connectTimer);
-        socket.setTimeout(limits.idleTimeoutMs, () => fail(new HubTimeout('idle', limits.idleTimeoutMs)));
+        clearTimeout(timer);
+        // A deadline, not a silence: headers dripped a byte at a time must not hold the request open.
+        timer = setTimeout(() => fail(new HubTimeout('headers', limits)), limits.idleTimeoutMs);
+        socket.setTimeout(limits.idleTimeoutMs, () => fail(new HubTimeout(response ? 'idle' : 'headers', limits)));
       };
       if (socket.connecting) socket.once('connect', connected);
       else connected();
     });
     req.on('response', (res) => {
+      clearTimeout(timer);
       response = res;
       res.on('error', () => undefined); // reported to whoever reads the body
+      res.once('end', () => req.destroy()); // no keep-alive: nothing may linger after the body
       const header = (name: string): string | undefined => {
         const v = res.headers[name.toLowerCase()];
         return Array.isArray(v) ? v.join(', ') : v;
