@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { spawn, spawnSync } from 'node:child_process';
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 
 export interface HubFile {
@@ -247,6 +248,31 @@ export async function startStalledServer(dripHeaders = false): Promise<{ url: st
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+/**
+ * A port where connecting never completes: a listener (Python, since Node always accepts) whose accept
+ * queue of one is filled by a first connection, so Linux drops later SYNs. Undefined without python3.
+ */
+export async function startUnconnectable(): Promise<{ url: string; close(): Promise<void> } | undefined> {
+  if (spawnSync('python3', ['--version']).status !== 0) return undefined;
+  const code = "import socket,sys,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()";
+  const child = spawn('python3', ['-c', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((done, fail) => {
+    child.stdout.once('data', (d: Buffer) => done(Number(d.toString().trim())));
+    child.once('error', fail);
+  });
+  const filler = connect(port, '127.0.0.1');
+  filler.on('error', () => undefined);
+  await new Promise<void>((done) => filler.once('connect', () => done()));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      filler.destroy();
+      child.stdin.end();
+      await new Promise<void>((done) => (child.exitCode !== null ? done() : child.once('exit', () => done())));
     },
   };
 }

@@ -12,7 +12,7 @@ import { hubConfig } from '../../src/model/hub/client.js';
 import { hubLimits } from '../../src/model/hub/http.js';
 import { pullModel, type PullOptions } from '../../src/model/hub/pull.js';
 import { fixtureModel, tempDir } from '../helpers/env.js';
-import { gzipPadding, noFaults, sha256, startHub, startStalledServer, type HubServer } from './hub-server.js';
+import { gzipPadding, noFaults, sha256, startHub, startStalledServer, startUnconnectable, type HubServer } from './hub-server.js';
 import { fixtureRepos } from './repos.js';
 
 let hub: HubServer;
@@ -70,6 +70,20 @@ describe('models pull: timeouts', () => {
       expect(existsSync(models())).toBe(false);
     } finally {
       await stalled.close();
+    }
+  });
+
+  it('a connection that never completes: fails after the connect timeout, naming it', async (ctx) => {
+    const port = await startUnconnectable();
+    if (!port) return ctx.skip(); // needs python3 for a listener that does not accept
+    try {
+      const { err, ms } = await failure(pullModel(opts({ env: { HF_ENDPOINT: port.url }, limits: { connectTimeoutMs: 300, backoffMs: 10, retries: 1 } })));
+      expect(err.code).toBe('NETWORK');
+      expect(err.message).toMatch(/^http:\/\/127\.0\.0\.1:\d+ timed out while fetching the file list of test-org\/tiny-dinov2-reg@main: no connection within 300 ms \(--connect-timeout, MASSIVIT_HUB_CONNECT_TIMEOUT_MS\); .* either$/);
+      expect(ms).toBeGreaterThanOrEqual(2 * 300);
+      expect(ms).toBeLessThan(10_000);
+    } finally {
+      await port.close();
     }
   });
 
