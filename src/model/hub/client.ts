@@ -8,7 +8,7 @@
 import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
 import { MassivitError, badModel, errorMessage } from '../../errors.js';
 import { VERSION } from '../../version.js';
-import { DEFAULT_LIMITS, HubTimeout, backoff, readCapped, send, sleep, type HubLimits, type RawResponse } from './http.js';
+import { DEFAULT_LIMITS, HubTimeout, backoff, printable, readCapped, send, sleep, type HubLimits, type RawResponse } from './http.js';
 import { checkCommit, safeRemotePath } from './paths.js';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
@@ -209,7 +209,7 @@ function decoded(bytes: Buffer, encoding: string | undefined, what: string): Buf
   } catch (err) {
     throw new MassivitError('NETWORK', `The hub's ${enc} answer for ${what} does not inflate within ${MAX_LISTING_BYTES} bytes (${errorMessage(err)})`);
   }
-  throw new MassivitError('NETWORK', `The hub answered ${what} with an unknown Content-Encoding '${enc}'`);
+  throw new MassivitError('NETWORK', `The hub answered ${what} with an unknown Content-Encoding '${printable(enc, 40)}'`);
 }
 
 function sizeHeader(value: string | undefined): number | undefined {
@@ -250,9 +250,9 @@ function unreachable(url: URL, what: string, err: unknown): HubUnreachable {
 export async function httpError(response: RawResponse, url: URL, what: string, config: HubConfig, repo: string, revision?: string): Promise<MassivitError> {
   const code = response.header('x-error-code') ?? '';
   // The server's words go into a one-line message: one line, bounded.
-  const serverMessage = (response.header('x-error-message') ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 300);
+  const serverMessage = printable(response.header('x-error-message') ?? '', 300);
   response.discard();
-  const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+  const status = `HTTP ${response.status}${response.statusText ? ` ${printable(response.statusText, 80)}` : ''}`;
   const detail = serverMessage ? ` (${serverMessage})` : '';
   if (response.status === 401 || response.status === 403) {
     const hint = config.token

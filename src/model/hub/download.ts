@@ -11,7 +11,7 @@ import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MassivitError, errorMessage } from '../../errors.js';
 import { etagHash, httpError, type FileHash, type HubClient, type RemoteFile } from './client.js';
-import { HubTimeout, LIMIT_SOURCES, backoff, sleep, speedCheck, type RawResponse } from './http.js';
+import { HubTimeout, LIMIT_SOURCES, backoff, printable, sleep, speedCheck, type RawResponse } from './http.js';
 
 export interface DownloadProgress {
   file: string;
@@ -119,7 +119,7 @@ async function fetchInto(client: HubClient, req: BlobRequest, part: string, size
     if (!range || Number(range[1]) !== from) {
       response.discard();
       rmSync(part, { force: true });
-      throw new Interrupted(`the server resumed at the wrong offset (${response.header('content-range') ?? 'no Content-Range'})`);
+      throw new Interrupted(`the server resumed at the wrong offset (${printable(response.header('content-range') ?? 'no Content-Range', 80)})`);
     }
   } else {
     from = 0; // a 200 is the whole file: the server ignored Range
@@ -128,7 +128,7 @@ async function fetchInto(client: HubClient, req: BlobRequest, part: string, size
   if (encoding !== 'identity' && encoding !== '') {
     // Asked for identity; a compressed answer could inflate without bound, and its bytes are not the file's.
     response.discard();
-    throw new MassivitError('NETWORK', `${what}: the server sent a '${encoding}'-encoded body although massivit asked for the plain bytes (Accept-Encoding: identity); refusing it`);
+    throw new MassivitError('NETWORK', `${what}: the server sent a '${printable(encoding, 40)}'-encoded body although massivit asked for the plain bytes (Accept-Encoding: identity); refusing it`);
   }
   const length = lengthOf(response);
   if (size !== undefined && length !== undefined && from + length !== size) {

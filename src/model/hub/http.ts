@@ -160,6 +160,13 @@ export async function readCapped(res: RawResponse, cap: number, what: string): P
   return Buffer.concat(chunks);
 }
 
+/** A server-sent string fit for a one-line message: control characters become spaces, at most `max` long. */
+export function printable(text: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /** The wait before retry number `attempt` (0-based): backoff, 2×, 4×… capped at 30 s. */
