@@ -5,7 +5,10 @@
  * directly with their git-blob ETag, Range requests, and faults a test switches on.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -90,8 +93,17 @@ export const sha256 = (b: Buffer): string => createHash('sha256').update(b).dige
 export const gitSha1 = (b: Buffer): string => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 const isLfs = (f: HubFile): boolean => f.lfs ?? /\.onnx(_data)?$/.test(f.path);
 
-function listen(server: Server): Promise<string> {
-  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+function listen(server: Server, scheme: string): Promise<string> {
+  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(`${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+/** A key and a self-signed certificate for 127.0.0.1 (openssl), so the HTTPS path runs too; undefined without openssl. */
+export function selfSigned(dir: string): { key: Buffer; cert: Buffer; certPath: string } | undefined {
+  const key = join(dir, 'key.pem');
+  const certPath = join(dir, 'cert.pem');
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', certPath];
+  if (spawnSync('openssl', args, { stdio: 'ignore' }).status !== 0) return undefined;
+  return { key: readFileSync(key), cert: readFileSync(certPath), certPath };
 }
 
 /** Serves bytes with Range support; a truncating fault sends the headers of the full answer, then half. */
@@ -149,7 +161,10 @@ function sendBytes(req: IncomingMessage, res: ServerResponse, bytes: Buffer, eta
   res.end(body.subarray(start));
 }
 
-export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
+/** With `tls`, both servers speak HTTPS (the hub's real scheme). */
+export async function startHub(repos: FakeRepo[], tls?: { key: Buffer; cert: Buffer }): Promise<HubServer> {
+  const serve = (handler: RequestListener): Server => (tls ? createHttpsServer(tls, handler) : createServer(handler));
+  const scheme = tls ? 'https' : 'http';
   const faults = noFaults();
   const byId = new Map(repos.map((r) => [r.id, r]));
   const log: LoggedRequest[] = [];
@@ -158,16 +173,16 @@ export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
   const record = (server: 'hub' | 'cdn', req: IncomingMessage) =>
     log.push({ server, method: req.method ?? '', path: decodeURIComponent(req.url ?? ''), ...(req.headers.range ? { range: req.headers.range } : {}), ...(req.headers.authorization ? { auth: req.headers.authorization } : {}) });
 
-  const cdn = createServer((req, res) => {
+  const cdn = serve((req, res) => {
     record('cdn', req);
     const m = /^\/blobs\/([0-9a-f]{64})$/.exec(req.url ?? '');
     const hit = m ? blobs.get(m[1]) : undefined;
     if (!hit || !m) return void res.writeHead(404).end('no such blob');
     sendBytes(req, res, hit.file.bytes, `"${m[1]}"`, faults, hit.file.path);
   });
-  const cdnUrl = await listen(cdn);
+  const cdnUrl = await listen(cdn, scheme);
 
-  const hub = createServer((req, res) => {
+  const hub = serve((req, res) => {
     record('hub', req);
     const url = new URL(req.url ?? '/', 'http://x');
     const fail = (status: number, code: string, message: string) => res.writeHead(status, { 'x-error-code': code, 'x-error-message': message, 'content-type': 'application/json' }).end(JSON.stringify({ error: message }));
@@ -208,7 +223,7 @@ export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
     }
     sendBytes(req, res, file.bytes, `"${gitSha1(file.bytes)}"`, faults, path);
   });
-  const url = await listen(hub);
+  const url = await listen(hub, scheme);
   const close = (s: Server) => new Promise<void>((done) => s.close(() => done()));
   return {
     url,

@@ -10,7 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, ROOT, fixtureModel, tempDir } from '../helpers/env.js';
-import { gzipPadding, noFaults, startHub, startStalledServer, type Faults, type HubServer } from './hub-server.js';
+import { gzipPadding, noFaults, selfSigned, startHub, startStalledServer, type Faults, type HubServer } from './hub-server.js';
 import { fixtureRepos } from './repos.js';
 
 const SECRET = 'cli-s3cret-never-shown';
@@ -33,7 +33,7 @@ beforeEach(() => {
   Object.assign(hub.faults, noFaults());
 });
 
-const withSecret = (url: string) => url.replace('http://', `http://mirror:${SECRET}@`);
+const withSecret = (url: string) => url.replace(/^(https?:\/\/)/, `$1mirror:${SECRET}@`);
 
 interface Run {
   code: number | null;
@@ -43,9 +43,9 @@ interface Run {
   ms: number;
 }
 
-function massivit(args: string[], cwd: string, endpoint: string): Promise<Run> {
+function massivit(args: string[], cwd: string, endpoint: string, extra: Record<string, string> = {}): Promise<Run> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(HF_|HUGGING_FACE_|MASSIVIT_|XDG_)/.test(k)));
-  const env = { ...base, HOME: join(cwd, 'home'), HF_ENDPOINT: endpoint, MASSIVIT_CACHE: join(cwd, 'cache'), MASSIVIT_HUB_BACKOFF_MS: '10' };
+  const env = { ...base, HOME: join(cwd, 'home'), HF_ENDPOINT: endpoint, MASSIVIT_CACHE: join(cwd, 'cache'), MASSIVIT_HUB_BACKOFF_MS: '10', ...extra };
   const t0 = Date.now();
   return new Promise((done) => {
     execFile(process.execPath, [CLI, ...args], { cwd, env, timeout: 60_000 }, (err, stdout, stderr) => {
@@ -125,5 +125,44 @@ describe.skipIf(!existsSync(join(ROOT, 'dist', 'model', 'hub', 'http.js')))('mas
     expect(second.stderr).toMatch(/resuming at 700 B/);
     expect(hub.log.filter((l) => l.server === 'cdn' && l.method === 'GET').map((l) => l.range)).toEqual(['bytes=700-']);
     expect(second.stdout + second.stderr).not.toContain(SECRET);
+  });
+});
+
+// The real hub speaks HTTPS: the same timeouts and resume over TLS (a self-signed certificate made by openssl,
+// trusted through NODE_EXTRA_CA_CERTS; skipped without openssl).
+const tls = selfSigned(tempDir('hub-tls'));
+describe.skipIf(!tls || !existsSync(join(ROOT, 'dist', 'model', 'hub', 'http.js')))('massivit models pull over HTTPS (CLI)', () => {
+  let secure: HubServer;
+  beforeAll(async () => {
+    secure = await startHub(fixtureRepos(), tls);
+  });
+  afterAll(async () => secure?.close());
+  const trust = () => ({ NODE_EXTRA_CA_CERTS: tls!.certPath });
+
+  it('pulls over TLS with Basic auth from HF_ENDPOINT; a TLS handshake that never ends times out', async () => {
+    const cwd = tempDir('pull-hostile-cli');
+    const ok = await massivit(['models', 'pull', 'test-org/tiny-dinov2-reg'], cwd, withSecret(secure.url), trust());
+    expect(ok.stderr).toMatch(/Pulled: test-org\/tiny-dinov2-reg@main/);
+    expect(ok.code).toBe(0);
+    expect(secure.log.filter((l) => l.server === 'hub').length).toBeGreaterThan(0);
+    expect(secure.log.filter((l) => l.server === 'hub').every((l) => l.auth === `Basic ${Buffer.from(`mirror:${SECRET}`).toString('base64')}`)).toBe(true);
+    expect(secure.log.filter((l) => l.server === 'cdn').every((l) => l.auth === undefined)).toBe(true);
+    const hung = await massivit(['models', 'pull', 'test-org/tiny-dinov2-reg', '--timeout', '300', '--retries', '0'], tempDir('pull-hostile-cli'), withSecret(stalled.url.replace('http:', 'https:')), trust());
+    expect(hung.code).toBe(1);
+    expect(hung.stderr).toMatch(/^massivit: https:\/\/127\.0\.0\.1:\d+ timed out while fetching the file list .*: no answer within 300 ms/m);
+    expect(ok.stdout + ok.stderr + hung.stdout + hung.stderr).not.toContain(SECRET);
+  });
+
+  it('a TLS download that stalls is resumed by the next run with Range', async () => {
+    const cwd = tempDir('pull-hostile-cli');
+    secure.faults.drip.set(ONNX, 900);
+    const first = await massivit(['models', 'pull', 'test-org/tiny-dinov2-reg', '--timeout', '300', '--retries', '0'], cwd, secure.url, trust());
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(/stopped at 900 of \d+ bytes: no data for 300 ms/);
+    secure.faults.drip.clear();
+    secure.log.length = 0;
+    const second = await massivit(['models', 'pull', 'test-org/tiny-dinov2-reg'], cwd, secure.url, trust());
+    expect(second.code).toBe(0);
+    expect(secure.log.filter((l) => l.server === 'cdn' && l.method === 'GET').map((l) => l.range)).toEqual(['bytes=900-']);
   });
 });
