@@ -241,9 +241,10 @@ export async function startHub(repos: FakeRepo[], tls?: { key: Buffer; cert: Buf
 
 /**
  * A server that accepts connections and never answers: not a byte, not a close. With `dripHeaders`, it
- * starts an answer and then sends one header byte every 50 ms, forever (never silent, never done).
+ * starts an answer and then sends one header byte every 50 ms, forever (never silent, never done); with
+ * `garbage`, it answers with bytes that are not HTTP and keeps the connection open.
  */
-export async function startStalledServer(dripHeaders = false): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
+export async function startStalledServer(mode: 'silent' | 'dripHeaders' | 'garbage' = 'silent'): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let count = 0;
   const server = createTcpServer((socket) => {
@@ -251,7 +252,8 @@ export async function startStalledServer(dripHeaders = false): Promise<{ url: st
     sockets.add(socket);
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
-    if (!dripHeaders) return;
+    if (mode === 'garbage') return void socket.write('SSH-2.0-OpenSSH_9.6\r\n\x00\x01\x02');
+    if (mode !== 'dripHeaders') return;
     socket.write('HTTP/1.1 200 OK\r\nX-Slow: ');
     const tick = setInterval(() => (socket.destroyed ? clearInterval(tick) : socket.write('a')), 50);
     socket.on('close', () => clearInterval(tick));

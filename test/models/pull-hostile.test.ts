@@ -120,7 +120,7 @@ describe('models pull: timeouts', () => {
   });
 
   it('an answer whose headers drip a byte at a time: fails at the timeout although the line is never silent', async () => {
-    const dripping = await startStalledServer(true);
+    const dripping = await startStalledServer('dripHeaders');
     try {
       const { err, ms } = await failure(pullModel(opts({ env: { HF_ENDPOINT: dripping.url } })));
       expect(err.message).toMatch(/^http:\/\/127\.0\.0\.1:\d+ timed out while fetching the file list of test-org\/tiny-dinov2-reg@main: no answer within 300 ms/);
@@ -128,6 +128,18 @@ describe('models pull: timeouts', () => {
       expect(ms).toBeLessThan(10_000);
     } finally {
       await dripping.close();
+    }
+  });
+
+  it('an answer that is not HTTP at all: one line saying so, not retried', async () => {
+    const garbage = await startStalledServer('garbage');
+    try {
+      const { err } = await failure(pullModel(opts({ env: { HF_ENDPOINT: garbage.url } })));
+      expect(err.code).toBe('NETWORK');
+      expect(err.message).toMatch(/^http:\/\/127\.0\.0\.1:\d+ did not answer in HTTP \(HPE_[A-Z_]+\) while fetching the file list of test-org\/tiny-dinov2-reg@main; .* not in the cache/);
+      expect(garbage.connections()).toBe(1);
+    } finally {
+      await garbage.close();
     }
   });
 

@@ -240,6 +240,10 @@ function unreachable(url: URL, what: string, err: unknown): HubUnreachable {
       'A slow hub or mirror: raise --timeout / --connect-timeout. Files already in the cache are reused when the hub does not answer.',
     );
   }
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('HPE_')) {
+    return new HubUnreachable(`${url.origin} did not answer in HTTP (${code}) while fetching ${what}`, 'Is HF_ENDPOINT a Hugging Face hub (or mirror), with the right scheme and port?');
+  }
   return new HubUnreachable(
     `Cannot reach ${url.origin} (${describeFailure(err)}) while fetching ${what}`,
     'Check the network connection; HF_ENDPOINT points massivit at a mirror. Files already in the cache are reused when the hub is unreachable.',
