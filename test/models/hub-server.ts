@@ -42,6 +42,8 @@ export interface Faults {
   ignoreRange: boolean;
   /** The API ignores ?blobs=true (no hashes in the listing). */
   noBlobs: boolean;
+  /** The /resolve/ redirect carries no X-Linked-Size: with noBlobs, LFS files have no announced size. */
+  unsized: boolean;
   /** path → send the headers and this many body bytes, then nothing (the connection stays open). */
   drip: Map<path, number>;
   /** path → send the body one byte per this many ms (a drip that never goes fully silent). */
@@ -70,7 +72,7 @@ type path = string;
 export const gzipPadding = (size: number, byte = 0): Buffer => gzipSync(Buffer.alloc(size, byte));
 
 /** Every fault off. */
-export const noFaults = (): Faults => ({ truncate: new Map(), corrupt: new Set(), loop: new Set(), chain: new Set(), ignoreRange: false, noBlobs: false, drip: new Map(), trickle: new Map(), unavailable: new Map(), dripListing: undefined, oversize: new Map(), pastLength: new Set(), gzip: new Map(), gzipListing: undefined });
+export const noFaults = (): Faults => ({ truncate: new Map(), corrupt: new Set(), loop: new Set(), chain: new Set(), ignoreRange: false, noBlobs: false, unsized: false, drip: new Map(), trickle: new Map(), unavailable: new Map(), dripListing: undefined, oversize: new Map(), pastLength: new Set(), gzip: new Map(), gzipListing: undefined });
 
 export interface LoggedRequest {
   server: 'hub' | 'cdn';
@@ -219,7 +221,7 @@ export async function startHub(repos: FakeRepo[], tls?: { key: Buffer; cert: Buf
     }
     if (isLfs(file)) {
       const hash = sha256(file.bytes);
-      return void res.writeHead(302, { location: `${cdnUrl}/blobs/${hash}`, 'x-linked-etag': `"${hash}"`, 'x-linked-size': String(file.bytes.length), etag: `"${hash}"`, 'x-repo-commit': repo.sha }).end();
+      return void res.writeHead(302, { location: `${cdnUrl}/blobs/${hash}`, 'x-linked-etag': `"${hash}"`, ...(faults.unsized ? {} : { 'x-linked-size': String(file.bytes.length) }), etag: `"${hash}"`, 'x-repo-commit': repo.sha }).end();
     }
     sendBytes(req, res, file.bytes, `"${gitSha1(file.bytes)}"`, faults, path);
   });

@@ -213,6 +213,15 @@ describe('models pull: bodies larger than announced', () => {
     expect(files(cache())).toEqual([]);
   });
 
+  it('with no size announced anywhere, --max-size caps the body, and the unverifiable bytes are deleted', async () => {
+    Object.assign(hub.faults, { noBlobs: true, unsized: true });
+    hub.faults.oversize.set('onnx/model.onnx', { extra: 8 << 20, announce: false }); // chunked: no Content-Length
+    const { err } = await failure(pullModel(opts({ limits: { maxBytes: '100K', backoffMs: 10 } })));
+    expect(err.message).toBe(`onnx/model.onnx of ${REPO}: the server sent more than the 102400 bytes allowed (--max-size); stopped at 102400 bytes and refused the rest`);
+    expect(partSize()).toBe(0);
+    expect(files(models())).toEqual([]);
+  });
+
   it('a file larger than --max-size is refused before downloading', async () => {
     const { err } = await failure(pullModel(opts({ limits: { maxBytes: String(ONNX.length - 1), backoffMs: 10 } })));
     expect(err.message).toBe(`onnx/model.onnx of ${REPO} is ${ONNX.length} bytes, more than the ${ONNX.length - 1} allowed`);
