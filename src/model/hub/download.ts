@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MassivitError, errorMessage } from '../../errors.js';
 import { etagHash, httpError, type FileHash, type HubClient, type RemoteFile } from './client.js';
@@ -155,7 +155,7 @@ async function fetchInto(client: HubClient, req: BlobRequest, part: string, size
       const room = cap - received;
       // Never write past the announced size: what fits is kept (the hash decides), the rest is refused.
       const keep = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      if (keep.length > 0) await out.write(keep).catch((err: unknown) => Promise.reject(cacheError(part, err)));
+      if (keep.length > 0) await writeAll(out, keep).catch((err: unknown) => Promise.reject(cacheError(part, err)));
       received += keep.length;
       req.onProgress?.({ file: req.file.path, received, total });
       if (chunk.length > room) {
@@ -180,6 +180,11 @@ async function fetchInto(client: HubClient, req: BlobRequest, part: string, size
     throw new MassivitError('NETWORK', `${what}: the server sent more than ${limit}; stopped at ${received} bytes and refused the rest`);
   }
   if (total !== undefined && received < total) throw new Interrupted(`the connection closed after ${received} of ${total} bytes`);
+}
+
+/** The .part's size is what the next attempt resumes from, so every byte counted must be on disk. */
+async function writeAll(out: FileHandle, bytes: Buffer): Promise<void> {
+  for (let at = 0; at < bytes.length; ) at += (await out.write(bytes, at, bytes.length - at)).bytesWritten;
 }
 
 /** The cache cannot be written (full disk, read-only, permissions): the user's disk, not the network. */
