@@ -257,6 +257,7 @@ describe('models pull: limits and credentials', () => {
     const secret = 'pa55-w0rd-do-not-print';
     const endpoint = hub.url.replace('http://', `http://mirror-user:${secret}@`);
     expect(hubConfig({ HF_ENDPOINT: endpoint })).toEqual({ endpoint: hub.url, basic: `mirror-user:${secret}` });
+    expect(hubConfig({ HF_ENDPOINT: 'https://a%20b:p%zz@mirror.example/' })).toEqual({ endpoint: 'https://mirror.example', basic: 'a b:p%zz' });
     const r = await pullModel(opts({ env: { HF_ENDPOINT: endpoint } }));
     const basic = `Basic ${Buffer.from(`mirror-user:${secret}`).toString('base64')}`;
     expect(hub.log.filter((l) => l.server === 'hub').every((l) => l.auth === basic)).toBe(true);

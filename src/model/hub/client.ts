@@ -30,6 +30,15 @@ export function redactUrl(text: string): string {
   return text.replace(/\/\/[^/?#]*@/g, '//***@');
 }
 
+/** URL userinfo is percent-encoded; a stray `%` is kept as typed rather than thrown on. */
+function decodeUserinfo(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 /** HF_ENDPOINT and HF_TOKEN, as huggingface_hub reads them. */
 export function hubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const raw = (env.HF_ENDPOINT ?? '').trim() || DEFAULT_ENDPOINT;
@@ -41,7 +50,7 @@ export function hubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     throw refuse();
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refuse();
-  const basic = url.username || url.password ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
+  const basic = url.username || url.password ? `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}` : undefined;
   url.username = '';
   url.password = '';
   const token = (env.HF_TOKEN ?? env.HUGGING_FACE_HUB_TOKEN ?? '').trim();
