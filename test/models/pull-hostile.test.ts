@@ -55,7 +55,7 @@ async function failure(p: Promise<unknown>): Promise<{ err: MassivitError; ms: n
 const cdnGets = () => hub.log.filter((l) => l.server === 'cdn' && l.method === 'GET');
 
 describe('models pull: timeouts', () => {
-  it('a server that accepts and never answers: fails after its idle timeout, retried once, naming the timeout', async () => {
+  it('a server that accepts and never answers: fails after its --timeout, retried once, naming the timeout', async () => {
     const stalled = await startStalledServer();
     try {
       const { err, ms } = await failure(pullModel(opts({ env: { HF_ENDPOINT: stalled.url } })));
