@@ -13,7 +13,6 @@ export interface ChartConfig {
 }
 
 export const MODEL_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
-export const ROLE_COLORS: Record<TokenRole, string> = { cls: '#d62728', register: '#7b4fc4', patch: '#1f77b4' };
 export const ROLE_LABELS: Record<TokenRole, string> = { cls: 'CLS', register: 'register', patch: 'patch' };
 
 const title = (text: string) => ({ display: true, text, font: { size: 16, weight: 'bold' } });

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
-export const FIXTURE_MODELS = join(FIXTURES, 'models');
+const FIXTURE_MODELS = join(FIXTURES, 'models');
 export const IMAGES = join(ROOT, 'images');
 export const CLI = join(ROOT, 'bin', 'massivit.js');
 
