@@ -10,8 +10,11 @@ import { localModels } from './model/registry.js';
 import { scan, type ScanResult } from './scan.js';
 import { describeFigures, writeComparison } from './report/index.js';
 
+// The package root (dist/.. or src/..): the synthetic models and the bundled photos ship inside the
+// npm package, so they are found there, while the output goes to the user's current folder.
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const SYNTHETIC_MODELS = ['synthetic-dinov2', 'synthetic-dinov2-reg'].map((n) => join(ROOT, 'test', 'fixtures', 'models', n));
+export const SYNTHETIC_MODELS = ['synthetic-dinov2', 'synthetic-dinov2-reg'].map((n) => join(ROOT, 'fixtures', 'models', n));
+export const BUNDLED_IMAGES = join(ROOT, 'images');
 
 export interface DemoOptions {
   images?: string;
@@ -27,8 +30,8 @@ export interface DemoResult {
 
 export async function demo(opts: DemoOptions = {}): Promise<DemoResult> {
   const log = opts.log ?? (() => {});
-  const images = resolve(opts.images ?? join(ROOT, 'images'));
-  const outDir = resolve(opts.out ?? join(ROOT, 'reports', 'demo'));
+  const images = resolve(opts.images ?? BUNDLED_IMAGES);
+  const outDir = resolve(opts.out ?? join('reports', 'demo'));
   const real = localModels();
   const synthetic = real.length === 0;
   const models = synthetic ? SYNTHETIC_MODELS.filter((m) => existsSync(m)) : real;

@@ -18,7 +18,7 @@ export interface OpenSession {
   notice?: string;
 }
 
-const CUDA_HELP = 'Install the CUDA build with: npm install onnxruntime-node --onnxruntime-node-install=cuda12 (see README, "GPU")';
+const CUDA_HELP = 'Install the CUDA build with: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js (see README, "GPU (CUDA)")';
 
 function options(threads: number, providers: string[]): ort.InferenceSession.SessionOptions {
   return {

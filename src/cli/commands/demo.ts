@@ -3,9 +3,9 @@ import { demo } from '../../demo.js';
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('scan images/ with every local model (or the synthetic demo pair) into reports/demo/')
-    .option('--images <dir>', 'image folder (default: the bundled images/)')
-    .option('--out <dir>', 'output folder (default: reports/demo)')
+    .description('scan the bundled photos with every local model (or the synthetic demo pair) into ./reports/demo/')
+    .option('--images <dir>', 'image folder (default: the photos bundled with massivit)')
+    .option('--out <dir>', 'output folder (default: reports/demo in the current folder)')
     .action(async (flags: { images?: string; out?: string }) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const result = await demo({ ...flags, log });
