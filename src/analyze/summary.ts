@@ -3,6 +3,7 @@
  * so a resumed scan, a merged set of shards and a single uninterrupted run give identical numbers.
  */
 import type { FlaggedCellRow, ImageError, LayerRow, OutlierRow } from '../contracts/rows.js';
+import type { LayerNonFinite } from './non-finite.js';
 import { patchPosition, tokenRole, type TokenLayout, type TokenRole } from '../model/layout.js';
 
 /** What the dataset summary reads: the store's rows in file-path order (store/queries.ts). */
@@ -24,6 +25,8 @@ export interface LayerSummary {
   imagesWithMassive: number;
   /** Images whose top-1 cell is a near-miss at this layer. */
   imagesWithNearMiss: number;
+  /** Only when some image's hidden state held NaN or ±Inf at this layer (counted as 0 in the statistics above). */
+  nonFinite?: LayerNonFinite;
 }
 
 export interface ActivationGroup {

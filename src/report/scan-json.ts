@@ -6,11 +6,14 @@ import type { Family } from '../model/config.js';
 import type { Precision } from '../model/precision.js';
 import type { NormSummary } from '../analyze/norms.js';
 import type { AttentionSummary } from '../analyze/attention.js';
+import type { NonFiniteSummary } from '../analyze/non-finite.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SUMMARY_FILE } from '../contracts/files.js';
 import { MassivitError, errorMessage } from '../errors.js';
 import type { TokenLayout } from '../model/layout.js';
+import { scanJsonShape } from './scan-json-shape.js';
+import { checkFile } from './validate.js';
 
 export const SCAN_JSON_VERSION = 1;
 
@@ -62,6 +65,8 @@ export interface ScanJson extends DatasetSummary {
    * average over images with a non-empty S only.
    */
   attention?: AttentionSummary;
+  /** Only when a hidden state held NaN or ±Inf (analyze/non-finite.ts); `layers[]` then carry `nonFinite` too. */
+  nonFinite?: NonFiniteSummary;
 }
 
 export function modelInfo(spec: ModelSpec): ScanModelInfo {
@@ -95,14 +100,28 @@ export function readScanJson(dir: string): ScanJson {
   if (!existsSync(path)) {
     throw new MassivitError('BAD_OUTPUT', `${dir} holds no ${SUMMARY_FILE}: not a finished scan folder`, 'Pass the --out folder of a `massivit scan` run');
   }
-  let scan: ScanJson;
+  let json: unknown;
   try {
-    scan = JSON.parse(readFileSync(path, 'utf8')) as ScanJson;
+    json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new MassivitError('BAD_OUTPUT', `Cannot read ${path}: ${errorMessage(err)}`);
   }
-  if (scan.version !== SCAN_JSON_VERSION || !scan.model || !Array.isArray(scan.layers)) {
+  if ((json as Partial<ScanJson> | null)?.version !== SCAN_JSON_VERSION) {
     throw new MassivitError('BAD_OUTPUT', `${path} is not a scan.json of version ${SCAN_JSON_VERSION}`, 'Re-run the scan with this version of massivit');
   }
+  // Scan folders travel between people: every documented field is checked before any of it is used.
+  const scan = checkFile(`${path}`, scanJsonShape, json, 'The scan folder was edited or damaged; re-run the scan');
+  checkLayout(path, scan);
   return scan;
+}
+
+/** Token indices the reports use as array indices must lie inside the sequence. */
+function checkLayout(path: string, scan: ScanJson): void {
+  const { sequenceLength: T, tokens } = scan.model;
+  const bad = (field: string, v: number) => new MassivitError('BAD_OUTPUT', `${path}: ${field} must be below model.sequenceLength (${T}), found ${v}`);
+  if (tokens.cls >= T) throw bad('model.tokens.cls', tokens.cls);
+  if (tokens.patchStart > T) throw bad('model.tokens.patchStart', tokens.patchStart);
+  tokens.registers.forEach((r, i) => {
+    if (r >= T) throw bad(`model.tokens.registers[${i}]`, r);
+  });
 }

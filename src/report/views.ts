@@ -6,7 +6,8 @@
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { invalidOption } from '../errors.js';
+import { MassivitError, errorMessage, invalidOption } from '../errors.js';
+import { checkView } from './file-shapes.js';
 import { layerHook } from '../hooks.js';
 import { preprocessImage } from '../images/preprocess.js';
 import type { ModelSpec } from '../model/load.js';
@@ -178,6 +179,12 @@ export async function captureFeatureTokenView(o: CaptureOptions): Promise<string
 export function readView(outDir: string): FeatureTokenView | undefined {
   const path = join(resolve(outDir), VIEW_FILE);
   if (!existsSync(path)) return undefined;
-  const view = JSON.parse(readFileSync(path, 'utf8')) as FeatureTokenView;
-  return view.version === VIEW_VERSION ? view : undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new MassivitError('BAD_OUTPUT', `Cannot read ${path}: ${errorMessage(err)}`);
+  }
+  // Another version is skipped (the report says the view is missing); this version is checked field by field.
+  return (json as Partial<FeatureTokenView> | null)?.version === VIEW_VERSION ? checkView(path, json) : undefined;
 }
