@@ -97,18 +97,18 @@ function overviewTable(entries: Entry[]): string {
   const rows = entries.map((e): [string, string | number][] => {
     const s = e.scan;
     const peak = s.layers.reduce((a, b) => (b.top1 > a.top1 ? b : a), s.layers[0]);
-    const at = (l: number | null) => (l === null ? ['–', -1] as [string, number] : [`${l} (${fmt(l / s.model.numLayers, 2)})`, l / s.model.numLayers] as [string, number]);
+    const at = (l: number | null) => (l === null ? ['–', -1] as [string, number] : [`${esc(l)} (${fmt(l / s.model.numLayers, 2)})`, l / s.model.numLayers] as [string, number]);
     const m = total(e.massive);
     return [
       [esc(e.name), e.name],
       [esc(s.model.family), s.model.family],
-      [String(s.model.numLayers), s.model.numLayers],
-      [String(s.model.tokens.registers.length), s.model.tokens.registers.length],
-      [`${s.images.scanned} (${s.images.failed})`, s.images.scanned],
+      [esc(s.model.numLayers), s.model.numLayers],
+      [esc(s.model.tokens.registers.length), s.model.tokens.registers.length],
+      [`${esc(s.images.scanned)} (${esc(s.images.failed)})`, s.images.scanned],
       at(s.emergence.firstLayer),
       at(s.emergence.lastLayer),
       at(s.nearMissEmergence.firstLayer),
-      [peak ? `${fmt(peak.top1)} (layer ${peak.layer})` : '–', peak?.top1 ?? 0],
+      [peak ? `${fmt(peak.top1)} (layer ${esc(peak.layer)})` : '–', peak?.top1 ?? 0],
       [peak ? `${fmt(peak.top1 / peak.median)}×` : '–', peak ? peak.top1 / peak.median : 0],
       [ROLES.map((r) => e.massive[r]).join(' / '), m],
       [pct(e.massive.patch, m), m > 0 ? e.massive.patch / m : -1],
@@ -132,8 +132,8 @@ function dimsTable(entries: Entry[]): string {
     }
     for (const f of folded.values()) {
       rows.push([
-        [esc(e.name), e.name], [esc(kind), kind], [String(f.dim), f.dim], [roleCell(f.role), f.role], [String(f.token), f.token],
-        [`${f.first}–${f.last}`, f.first], [`${f.images} / ${e.scan.images.scanned}`, f.images], [fmt(f.value, 4), f.value],
+        [esc(e.name), e.name], [esc(kind), kind], [esc(f.dim), f.dim], [roleCell(f.role), f.role], [esc(f.token), f.token],
+        [`${esc(f.first)}–${esc(f.last)}`, f.first], [`${esc(f.images)} / ${esc(e.scan.images.scanned)}`, f.images], [fmt(f.value, 4), f.value],
       ]);
     }
   }
@@ -157,7 +157,7 @@ function normsSection(entries: Entry[], charts: Record<string, ChartConfig>, nor
     const l = e.scan.norms!.layers[e.scan.norms!.layers.length - 1];
     const share = (v: number | null) => (v === null ? ['–', -1] as [string, number] : [percent(v), v] as [string, number]);
     return [
-      [esc(e.name), e.name], [String(l.layer), l.layer],
+      [esc(e.name), e.name], [esc(l.layer), l.layer],
       [fmt(l.meanNorm.cls), l.meanNorm.cls], [fmt(l.meanNorm.registers), l.meanNorm.registers ?? -1], [fmt(l.meanNorm.patches), l.meanNorm.patches],
       [`${fmt(l.fixed.threshold)}: ${percent(l.fixed.share)}`, l.fixed.share], [`${fmt(l.auto.threshold)}: ${percent(l.auto.share)}`, l.auto.share],
       share(l.auto.border), share(l.auto.centre), share(l.auto.cls), share(l.auto.registers),
@@ -186,8 +186,8 @@ function sinkSection(entries: Entry[], charts: Record<string, ChartConfig>, norm
     const top = a.blocks.reduce((x, y) => (y.sinkShare > x.sinkShare ? y : x));
     const ratio = top.baseline > 0 ? top.sinkShare / top.baseline : null;
     return [
-      [esc(e.name), e.name], [String(a.images), a.images],
-      [`${top.block} (${fmt(top.block / e.scan.model.numLayers, 2)})`, top.block / e.scan.model.numLayers],
+      [esc(e.name), e.name], [esc(a.images), a.images],
+      [`${esc(top.block)} (${fmt(top.block / e.scan.model.numLayers, 2)})`, top.block / e.scan.model.numLayers],
       [percent(top.sinkShare), top.sinkShare], [ratio === null ? '–' : `${fmt(ratio)}×`, ratio ?? -1],
       [percent(top.clsShare), top.clsShare], [top.registerShare === null ? '–' : percent(top.registerShare), top.registerShare ?? -1],
     ];
