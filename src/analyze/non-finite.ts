@@ -3,6 +3,8 @@
  * layer, and the layer's statistics are taken with those cells as 0, so every stored number is finite
  * (SQLite would store NaN as NULL, JSON as null) and the counts say how much of the layer that hides.
  */
+import type { NonFiniteRow } from '../contracts/rows.js';
+
 export interface NonFiniteCounts {
   nan: number;
   posInf: number;
@@ -51,4 +53,28 @@ export function finiteCopy(x: Float32Array, offset: number, n: number): Float32A
   const copy = x.slice(offset, offset + n);
   for (let i = 0; i < n; i++) if (!Number.isFinite(copy[i])) copy[i] = 0;
   return copy;
+}
+
+/**
+ * scan.json's `nonFinite` from the store's rows (file-path order), undefined when there are none; adds
+ * `nonFinite` to the affected entries of `layers` (in place).
+ */
+export function summarizeNonFinite(rows: Iterable<NonFiniteRow>, layers: { layer: number; nonFinite?: LayerNonFinite }[]): NonFiniteSummary | undefined {
+  const byLayer = new Map(layers.map((l) => [l.layer, l]));
+  const files = new Set<number>();
+  const cells: NonFiniteCounts = { nan: 0, posInf: 0, negInf: 0 };
+  let [first, last] = [Infinity, -Infinity];
+  for (const r of rows) {
+    const l = byLayer.get(r.layer);
+    if (!l) continue;
+    const n = (l.nonFinite ??= { images: 0, nan: 0, posInf: 0, negInf: 0 });
+    n.images += 1; // one row per (image, layer)
+    for (const k of ['nan', 'posInf', 'negInf'] as const) {
+      n[k] += r[k];
+      cells[k] += r[k];
+    }
+    files.add(r.file);
+    [first, last] = [Math.min(first, r.layer), Math.max(last, r.layer)];
+  }
+  return files.size === 0 ? undefined : { firstLayer: first, lastLayer: last, images: files.size, cells };
 }

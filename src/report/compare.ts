@@ -18,6 +18,7 @@ import { chartFigure, esc, fmt, renderPage, sortableTable } from './html.js';
 import { footer, roleCell } from './sections.js';
 import { openStoreReadOnly, roleCounts, type CellKindShown, type RoleCounts } from '../store/reads.js';
 import { layoutOf, readScanJson, type ScanJson } from './scan-json.js';
+import { nonFiniteLine } from './sections-non-finite.js';
 
 import { COMPARE_FILE } from '../contracts/files.js';
 const ROLES: TokenRole[] = ['cls', 'register', 'patch'];
@@ -77,6 +78,12 @@ function dominant(e: Entry): { kind: string; role: TokenRole; share: number } | 
   if (!kind) return null;
   const role = ROLES.reduce((a, b) => (c[b] > c[a] ? b : a));
   return { kind, role, share: c[role] / total(c) };
+}
+
+/** A broken or overflowing model says so beside its line. */
+function nonFiniteNote(scan: ScanJson): string {
+  const line = nonFiniteLine(scan);
+  return line ? ` <strong class="warn">${esc(line)}</strong>` : '';
 }
 
 function summaryLine(e: Entry): string {
@@ -220,7 +227,7 @@ export async function writeComparison(scanDirs: string[], opts: CompareOptions):
     `<h1>${esc(title)}</h1>`,
     '<p class="lede">A massivit comparison: where each model keeps its massive activations, by layer and by token role (CLS, register, patch).</p>',
     synthetic.length > 0 ? `<p class="banner"><strong>SYNTHETIC</strong>: ${esc(synthetic.map((e) => e.name).join(', '))} ${synthetic.length === 1 ? 'is a' : 'are'} hand-built model${synthetic.length === 1 ? '' : 's'} with planted massive activations, not trained networks.</p>` : '',
-    `<ul class="headline">${entries.map((e) => `<li>${summaryLine(e)}</li>`).join('\n')}</ul>`,
+    `<ul class="headline">${entries.map((e) => `<li>${summaryLine(e)}${nonFiniteNote(e.scan)}</li>`).join('\n')}</ul>`,
     '<h2 id="overview">Overview</h2>',
     '<p>Layers are hidden-state indices (0 = embeddings, L = output of block L); in brackets, normalised depth = layer / blocks. Role counts are cells (image × layer × token × dim) meeting the massive criterion.</p>',
     overviewTable(entries),

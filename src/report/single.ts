@@ -8,6 +8,7 @@ import { layerCurvesChart, featureTokenChart, type ChartConfig } from './charts.
 import { writeFigures, type CanvasLoader, type FigureResult } from './figures.js';
 import { chartFigure, esc, fmt, renderPage } from './html.js';
 import { layoutOf, readScanJson, type ScanJson } from './scan-json.js';
+import { nonFiniteSection } from './sections-non-finite.js';
 import { criteriaText, errorList, footer, groupTable, headline, layoutText, roleCell, syntheticBanner, warningList } from './sections.js';
 import { imagesRoot, openStoreReadOnly, positionCounts, preprocessOf, topImages, type CellKindShown, type TopImage } from '../store/reads.js';
 import { featureTokenSvg, positionHeatmapSvg } from './svg.js';
@@ -164,6 +165,7 @@ export async function writeScanReport(scanDir: string, opts: ReportOptions = {})
     '</dl>',
     errorList(scan),
     warningList(scan),
+    nonFiniteSection(scan),
     '<h2 id="layers">Layer-wise magnitudes</h2>',
     '<p>Mean over images of the three largest |a| and of the median |a| of each layer\'s hidden state. Dashed: the massive criterion (an absolute floor and a multiple of the median); dotted: the near-miss band.</p>',
     chartFigure('layer-curves', 'The paper\'s figure: top-1/2/3 and median |a| per layer, log scale.'),

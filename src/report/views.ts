@@ -70,7 +70,9 @@ export function pickView(db: Db, scan: ScanJson, choice: { layer?: number; image
 const round = (v: number): number => Number(v.toPrecision(5));
 
 /** Builds the view from one hidden state [tokens, dims] (row-major). */
-export function buildView(hidden: Float32Array, tokens: number, dims: number, patchStart: number, flaggedDims: number[], meta: { layer: number; reason: ViewReason; image: string }): FeatureTokenView {
+export function buildView(raw: Float32Array, tokens: number, dims: number, patchStart: number, flaggedDims: number[], meta: { layer: number; reason: ViewReason; image: string }): FeatureTokenView {
+  // NaN / ±Inf count as 0, as in the scan's statistics (analyze/non-finite.ts); scan.json counts them.
+  const hidden = raw.some((v) => !Number.isFinite(v)) ? raw.map((v) => (Number.isFinite(v) ? v : 0)) : raw;
   const abs = Float32Array.from(hidden, Math.abs);
   const sorted = Float32Array.from(abs).sort();
   const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
