@@ -48,6 +48,7 @@ describe('a model whose hidden states hold NaN and ±Inf', () => {
     const r = cli('scan', '--model', model, '--images', photos, '--out', out, '--attention', '--threads', '1');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toContain('report not written');
+    expect(r.stderr).toContain(`massivit: warning: Non-finite activations (NaN or ±Inf) first at layer ${BROKEN_BLOCK + 1}`);
     scan = JSON.parse(readFileSync(join(out, 'scan.json'), 'utf8')) as ScanJson;
   }, 180_000);
 

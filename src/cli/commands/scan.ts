@@ -8,6 +8,7 @@ import { loadModel } from '../../model/load.js';
 import { resolveModel } from '../../model/registry.js';
 import { intFlag, numberFlag } from '../options.js';
 import { progressBar } from '../progress.js';
+import { nonFiniteLine } from '../../report/sections-non-finite.js';
 
 export interface ScanFlags {
   model: string;
@@ -93,6 +94,8 @@ export function scanCommand(): Command {
       });
       bar.end();
       for (const w of summary.warnings) process.stderr.write(`massivit: warning: ${w}\n`);
+      const nonFinite = nonFiniteLine(summary);
+      if (nonFinite) process.stderr.write(`massivit: warning: ${nonFinite}\n`);
       if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       else process.stderr.write(describeScan(summary, outDir));
     });
