@@ -16,6 +16,9 @@ import { scanJsonShape } from './scan-json-shape.js';
 import { checkFile } from './validate.js';
 
 export const SCAN_JSON_VERSION = 1;
+/** Sanity bounds for a received scan.json (a ViT-g at 518 px has 1,370 tokens and 40 layers). */
+const MAX_TOKENS = 1 << 20;
+const MAX_LAYERS = 4096;
 
 export interface ScanModelInfo {
   name: string;
@@ -115,13 +118,28 @@ export function readScanJson(dir: string): ScanJson {
   return scan;
 }
 
-/** Token indices the reports use as array indices must lie inside the sequence. */
+/** Indices the reports use to index arrays and size grids must agree with the model: a bad one is a damaged file. */
 function checkLayout(path: string, scan: ScanJson): void {
-  const { sequenceLength: T, tokens } = scan.model;
-  const bad = (field: string, v: number) => new MassivitError('BAD_OUTPUT', `${path}: ${field} must be below model.sequenceLength (${T}), found ${v}`);
-  if (tokens.cls >= T) throw bad('model.tokens.cls', tokens.cls);
-  if (tokens.patchStart > T) throw bad('model.tokens.patchStart', tokens.patchStart);
-  tokens.registers.forEach((r, i) => {
-    if (r >= T) throw bad(`model.tokens.registers[${i}]`, r);
-  });
+  const { sequenceLength: T, hiddenSize: D, numLayers: L, tokens } = scan.model;
+  const fail = (field: string, rule: string, v: unknown) => new MassivitError('BAD_OUTPUT', `${path}: ${field} must be ${rule}, found ${String(v)}`, 'The scan folder was edited or damaged; re-run the scan');
+  const below = (field: string, v: number, limit: number, name: string) => {
+    if (v >= limit) throw fail(field, `below ${name} (${limit})`, v);
+  };
+  if (T > MAX_TOKENS) throw fail('model.sequenceLength', `at most ${MAX_TOKENS}`, T);
+  if (L > MAX_LAYERS) throw fail('model.numLayers', `at most ${MAX_LAYERS}`, L);
+  below('model.tokens.cls', tokens.cls, T, 'model.sequenceLength');
+  tokens.registers.forEach((r, i) => below(`model.tokens.registers[${i}]`, r, T, 'model.sequenceLength'));
+  const [rows, cols] = tokens.patchGrid;
+  if (tokens.patchStart + rows * cols !== T) throw fail('model.tokens.patchGrid', `rows × cols = model.sequenceLength − model.tokens.patchStart (${T - tokens.patchStart})`, `${rows} × ${cols}`);
+  scan.layers.forEach((l, i) => below(`layers[${i}].layer`, l.layer, L + 1, 'model.numLayers + 1'));
+  for (const key of ['massive', 'nearMisses'] as const) {
+    scan[key].forEach((g, i) => {
+      below(`${key}[${i}].layer`, g.layer, L + 1, 'model.numLayers + 1');
+      below(`${key}[${i}].dim`, g.dim, D, 'model.hiddenSize');
+      below(`${key}[${i}].token`, g.token, T, 'model.sequenceLength');
+      g.tokens.forEach(([t], j) => below(`${key}[${i}].tokens[${j}][0]`, t, T, 'model.sequenceLength'));
+      if (g.position) below(`${key}[${i}].position[0]`, g.position[0], rows, 'the patch rows');
+      if (g.position) below(`${key}[${i}].position[1]`, g.position[1], cols, 'the patch columns');
+    });
+  }
 }

@@ -79,12 +79,17 @@ describe('documented fields that hold markup', () => {
     }
   });
 
-  it('a token index outside the sequence is refused too', () => {
+  it.each([
+    ['model.tokens.cls', 10_000, 'model.tokens.cls must be below model.sequenceLength (197), found 10000'],
+    ['massive[0].dim', 64, 'massive[0].dim must be below model.hiddenSize (64), found 64'],
+    ['model.tokens.patchGrid[0]', 1_000_000, 'model.tokens.patchGrid must be rows × cols = model.sequenceLength − model.tokens.patchStart (196), found 1000000 × 14'],
+    ['model.numLayers', 1e9, 'model.numLayers must be at most 4096, found 1000000000'],
+  ])('an index or size that disagrees with the model is refused: %s = %s', (field, value, message) => {
     const dir = copyScan();
-    editJson(join(dir, 'scan.json'), (j) => setAt(j, 'model.tokens.cls', 10_000));
+    editJson(join(dir, 'scan.json'), (j) => setAt(j, field as string, value));
     const r = cli('report', dir, '--no-figures');
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain('scan.json: model.tokens.cls must be below model.sequenceLength (197), found 10000');
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`scan.json: ${message as string}`);
   });
 
   it.each(['layer', 'tokenArgmax[3]', 'topDims[0].dim', 'grid.cols'])('views/feature-token.json %s: report exits 2 naming the field', (field) => {
