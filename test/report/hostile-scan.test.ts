@@ -5,6 +5,7 @@
  * in free-text fields (legal: they are strings) must be escaped, and the report opened in Chromium must make
  * no navigation and no request (a <meta http-equiv="refresh"> navigates even from <body>, and CSP cannot stop it).
  */
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -114,6 +115,22 @@ describe('documented fields that hold markup', () => {
     expect(html).not.toContain('http-equiv="refresh"');
     expect(html).toContain('intervene.json skipped: ');
   }, 120_000);
+});
+
+describe('a scan.sqlite whose numeric columns hold markup (SQLite columns take any type)', () => {
+  it('reaches the report only escaped', () => {
+    const dir = copyScan();
+    const db = new Database(join(dir, 'scan.sqlite'));
+    db.prepare('UPDATE cells SET token = ?, dim = ?').run(REFRESH, SCRIPT);
+    db.close();
+    for (const [r, html] of [[cli('report', dir, '--no-figures'), join(dir, 'report.html')], [cli('compare', dir, scanDir, '--out', join(dir, 'cmp'), '--no-figures'), join(dir, 'cmp', 'compare.html')]] as const) {
+      expect(r.status, r.stderr).toBe(0);
+      const source = readFileSync(html, 'utf8');
+      expect(source).not.toContain('<meta http-equiv="refresh"');
+      expect(source).not.toContain('<img src=x');
+    }
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('token &lt;meta http-equiv=&quot;refresh&quot;'); // the thumbnail caption
+  });
 });
 
 describe('free-text fields that hold markup', () => {
