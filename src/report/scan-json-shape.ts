@@ -10,6 +10,8 @@ import { FAMILIES } from '../model/config.js';
 import type { ScanJson, ScanModelInfo } from './scan-json.js';
 import { anything, count, finite, list, measure, nullable, oneOf, optional, record, text, tuple, type Check } from './validate.js';
 
+/** A measured value the type declares as a number: null (JSON's NaN) is still accepted and shown as "–". */
+const num = measure as Check<number>;
 const span = record<{ firstLayer: number | null; lastLayer: number | null }>({ firstLayer: nullable(count), lastLayer: nullable(count) });
 const pair = tuple<[number, number]>(count, count);
 const errors = list(record<{ path: string; reason: string }>({ path: text, reason: text }));
@@ -33,10 +35,10 @@ export const nonFiniteCounts = record<NonFiniteCounts>({ nan: count, posInf: cou
 
 const layer = record<LayerSummary>({
   layer: count,
-  top1: measure as Check<number>,
-  top2: measure as Check<number>,
-  top3: measure as Check<number>,
-  median: measure as Check<number>,
+  top1: num,
+  top2: num,
+  top3: num,
+  median: num,
   imagesWithMassive: count,
   imagesWithNearMiss: count,
   nonFinite: optional(record<LayerNonFinite>({ images: count, nan: count, posInf: count, negInf: count })),
@@ -49,24 +51,24 @@ const group = record<ActivationGroup>({
   token: count,
   position: optional(pair),
   images: count,
-  meanValue: measure as Check<number>,
-  minAbs: measure as Check<number>,
-  maxAbs: measure as Check<number>,
-  meanRatio: measure as Check<number>,
+  meanValue: num,
+  minAbs: num,
+  maxAbs: num,
+  meanRatio: num,
   tokens: list(pair),
 });
 
-const outlier = record<OutlierFeature>({ layer: count, dim: count, images: count, meanTokens: measure as Check<number> });
+const outlier = record<OutlierFeature>({ layer: count, dim: count, images: count, meanTokens: num });
 
 const grid = nullable(list(list(measure)));
 const threshold = record<ThresholdStats>({
-  threshold: measure as Check<number>,
-  share: measure as Check<number>,
+  threshold: num,
+  share: num,
   images: count,
   border: measure,
   centre: measure,
   grid: grid as Check<number[][] | null>,
-  cls: measure as Check<number>,
+  cls: num,
   registers: measure,
 });
 
@@ -77,8 +79,8 @@ const norms = record<NormSummary>({
     record<NormLayer>({
       layer: count,
       histogram: record<NormLayer['histogram']>({ patch: list(count), special: list(count) }),
-      meanNorm: record<NormLayer['meanNorm']>({ cls: measure as Check<number>, registers: measure, patches: measure as Check<number> }),
-      patchStd: measure as Check<number>,
+      meanNorm: record<NormLayer['meanNorm']>({ cls: num, registers: measure, patches: num }),
+      patchStd: num,
       fixed: threshold,
       auto: threshold,
     }),
@@ -87,10 +89,10 @@ const norms = record<NormSummary>({
 
 const head = record<HeadSummary>({
   head: count,
-  sinkShare: measure as Check<number>,
-  clsShare: measure as Check<number>,
+  sinkShare: num,
+  clsShare: num,
   registerShare: measure,
-  clsToSinkShare: measure as Check<number>,
+  clsToSinkShare: num,
 });
 
 const attention = record<AttentionSummary>({
@@ -102,11 +104,11 @@ const attention = record<AttentionSummary>({
       block: count,
       layer: count,
       heads: list(head),
-      sinkShare: measure as Check<number>,
-      clsShare: measure as Check<number>,
+      sinkShare: num,
+      clsShare: num,
       registerShare: measure,
-      baseline: measure as Check<number>,
-      tokenBaseline: measure as Check<number>,
+      baseline: num,
+      tokenBaseline: num,
       clsMap: list(list(measure)) as Check<number[][]>,
     }),
   ),

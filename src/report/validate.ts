@@ -32,7 +32,6 @@ function guard<T>(expected: string, ok: (v: unknown) => boolean): Check<T> {
 
 /** An index or a count. */
 export const count: Check<number> = guard('a non-negative integer', (v) => Number.isSafeInteger(v) && (v as number) >= 0);
-export const integer: Check<number> = guard('an integer', (v) => Number.isSafeInteger(v));
 export const finite: Check<number> = guard('a finite number', (v) => typeof v === 'number' && Number.isFinite(v));
 /** A measured value: JSON has no NaN, so a statistic that could not be computed is null (shown as "–"). */
 export const measure: Check<number | null> = guard('a finite number or null', (v) => v === null || (typeof v === 'number' && Number.isFinite(v)));
@@ -50,16 +49,6 @@ export function nullable<T>(check: Check<T>): Check<T | null> {
 
 export function optional<T>(check: Check<T>): Check<T | undefined> {
   return (v, path) => (v === undefined ? undefined : check(v, path));
-}
-
-export function either<A, B>(a: Check<A>, b: Check<B>): Check<A | B> {
-  return (v, path) => {
-    try {
-      return a(v, path);
-    } catch {
-      return b(v, path);
-    }
-  };
 }
 
 export function list<T>(item: Check<T>, length?: number): Check<T[]> {
