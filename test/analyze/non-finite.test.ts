@@ -6,11 +6,13 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countNonFinite, finiteCopy, summarizeNonFinite } from '../../src/analyze/non-finite.js';
 import type { ScanJson } from '../../src/report/scan-json.js';
 import { CLI, ROOT, tempDir } from '../helpers/env.js';
 import { copyFixture, editGraph } from '../hostile/broken-models.js';
+import { openBrowser } from '../report/browser.js';
 import { someImages } from '../report/scans.js';
 
 /** The block whose MLP output bias is broken: hidden state `BROKEN_BLOCK + 1` is the first to hold NaN / ±Inf. */
@@ -77,14 +79,23 @@ describe('a model whose hidden states hold NaN and ±Inf', () => {
     expect(scan.attention).toBeUndefined(); // every image is affected here
   });
 
-  it('the report names the first affected layer and lists the layers', () => {
+  it('the report names the first affected layer and lists the layers, and opens clean in Chromium', async () => {
     const r = cli('report', out, '--no-figures');
     expect(r.status, r.stderr).toBe(0);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain(`Non-finite activations (NaN or ±Inf) first at layer ${BROKEN_BLOCK + 1}, through layer ${scan.model.numLayers}, in ${images} of ${images} images`);
     const table = /<table class="sortable" id="non-finite-table">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
     expect(table.match(/<tr>/g)?.length).toBe(1 + scan.model.numLayers - BROKEN_BLOCK); // header + affected layers
-  });
+    const browser = await openBrowser();
+    try {
+      const visit = await browser.visit(join(out, 'report.html'));
+      expect([...visit.consoleErrors, ...visit.pageErrors]).toEqual([]);
+      expect(visit.requests).toEqual([pathToFileURL(join(out, 'report.html')).href]);
+      expect(await visit.page.$eval('#non-finite-table', (t) => (t as HTMLElement).innerText)).toContain('NaN');
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });
 
 describe('countNonFinite', () => {
