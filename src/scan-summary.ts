@@ -13,7 +13,7 @@ import type { Shard } from './images/shard.js';
 import type { ModelSpec } from './model/load.js';
 import { modelInfo, SCAN_JSON_VERSION, type ScanJson } from './report/scan-json.js';
 import type { Db } from './store/db.js';
-import { clsRowRows, failedFiles, fileCounts, flaggedCellRows, headRows, layerRows, normRows, outlierRows, sinkRows } from './store/queries.js';
+import { clsRowRows, failedFiles, fileCounts, flaggedCellRows, headRows, layerRows, nonFiniteRows, normRows, outlierRows, sinkRows } from './store/queries.js';
 import { loadAnalysis } from './store/scan-meta.js';
 import { VERSION } from './version.js';
 
@@ -48,7 +48,7 @@ function analysisSections(db: Db, inputs: SummaryInputs): { norms?: NormSummary;
  * dataset (absent for a single run and for a merge of all N shards, which equal a single run).
  */
 export function scanJsonFrom(db: Db, inputs: SummaryInputs, shards?: Shard[]): ScanJson {
-  const summary = summarize({ counts: fileCounts(db), errors: failedFiles(db), flaggedCells: () => flaggedCellRows(db), layers: () => layerRows(db), outliers: () => outlierRows(db) }, inputs.layout);
+  const summary = summarize({ counts: fileCounts(db), errors: failedFiles(db), flaggedCells: () => flaggedCellRows(db), layers: () => layerRows(db), outliers: () => outlierRows(db), nonFinite: () => nonFiniteRows(db) }, inputs.layout);
   return {
     version: SCAN_JSON_VERSION,
     tool: { name: 'massivit', version: VERSION },

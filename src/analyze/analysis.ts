@@ -5,7 +5,8 @@
  * thread (analyser.ts), or on the calling thread where the compiled worker is absent.
  */
 import type { ScanCriteria } from './criteria.js';
-import type { LayerStats, StatsCriteria } from './layer-stats.js';
+import { layerStats, StatsScratch, type LayerStats, type StatsCriteria } from './layer-stats.js';
+import { countNonFinite, finiteCopy } from './non-finite.js';
 import { LayerStatsKernel, type KernelShape } from './layer-stats-wasm.js';
 import { toObservation, type LayerObservation } from './observe.js';
 import { observeAttention, sinkTokens, type AttentionOutputs } from './attention.js';
@@ -43,12 +44,28 @@ export interface BatchJob {
 /** stats[item][slot] for hidden[slot] = float32 [size, tokens, dims] of one tapped layer. */
 function statsOfBatch(kernel: LayerStatsKernel, hidden: Float32Array[], size: number, c: StatsCriteria): LayerStats[][] {
   const stats: LayerStats[][] = Array.from({ length: size }, () => new Array<LayerStats>(hidden.length));
+  const { tokens, dims } = kernel.shape;
   // Layer by layer, so each copy into the kernel's memory is still in cache when the kernel reads it.
   hidden.forEach((h, slot) => {
-    kernel.slot(slot, size).set(h);
-    for (let item = 0; item < size; item++) stats[item][slot] = kernel.stats(slot, item, c);
+    const x = kernel.slot(slot, size);
+    x.set(h);
+    for (let item = 0; item < size; item++) {
+      const s = kernel.stats(slot, item, c);
+      // NaN / ±Inf show as non-finite token norms; only then is the hidden state read again (rare).
+      const nonFinite = countNonFinite(x, item * tokens * dims, tokens, dims, s.norms);
+      stats[item][slot] = nonFinite ? { ...finiteStats(x, item, kernel, c), nonFinite } : s;
+    }
   });
   return stats;
+}
+
+let scratch: StatsScratch | undefined;
+
+/** The statistics of one image's hidden state with its non-finite cells as 0 (the JS reference, same results as the kernel). */
+function finiteStats(x: Float32Array, item: number, kernel: LayerStatsKernel, c: StatsCriteria): LayerStats {
+  const { tokens, dims } = kernel.shape;
+  const copy = finiteCopy(x, item * tokens * dims, tokens * dims);
+  return layerStats(copy, new Int32Array(copy.buffer), 0, tokens, dims, kernel.k, c, (scratch ??= new StatsScratch()));
 }
 
 export interface Analysis {
@@ -68,7 +85,12 @@ export function openAnalysis(setup: AnalysisSetup): Analysis {
         ...image,
         layers: stats[i].map((s, layer): LayerObservation => toObservation(layer, s, layout, criteria)),
       }));
-      if (job.attention) for (const [i, r] of results.entries()) r.attention = observeAttention(job.attention, i, numBlocks, layout, sinkTokens(r.layers));
+      if (job.attention) {
+        for (const [i, r] of results.entries()) {
+          // Attention after a NaN is NaN: such images stay out of the attention summary (scan.json nonFinite counts them).
+          if (!r.layers.some((l) => l.nonFinite)) r.attention = observeAttention(job.attention, i, numBlocks, layout, sinkTokens(r.layers));
+        }
+      }
       write(results, job.failures, job.known);
     },
     close: () => db.close(),

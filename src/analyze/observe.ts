@@ -29,5 +29,5 @@ export function toObservation(layer: number, s: LayerStats, layout: TokenLayout,
     const dim = flat % dims;
     return { rank, token: (flat - dim) / dims, dim, value, kind: classifyCell(value, s.median, c, outlierSet.has(dim)) };
   });
-  return { layer, median: s.median, cells, massiveCount, outlierDims, norms: s.norms };
+  return { layer, median: s.median, cells, massiveCount, outlierDims, norms: s.norms, ...(s.nonFinite ? { nonFinite: s.nonFinite } : {}) };
 }

@@ -3,6 +3,7 @@
  * reads back for the dataset summaries. Defined here so neither stage imports the other.
  */
 import type { CellKind } from '../analyze/criteria.js';
+import type { NonFiniteCounts } from '../analyze/non-finite.js';
 
 export interface Cell {
   rank: number;
@@ -23,6 +24,8 @@ export interface LayerObservation {
   outlierDims: [number, number][];
   /** L2 norm of every token. */
   norms: Float32Array;
+  /** Only when the hidden state held NaN or ±Inf (the statistics above then count those cells as 0). */
+  nonFinite?: NonFiniteCounts;
 }
 
 /** The tokens whose received attention is measured, per image. */
@@ -91,6 +94,12 @@ export interface LayerRow {
   massiveCount: number;
   /** Kind of the image's top-1 cell at this layer. */
   topKind: string | null;
+}
+
+/** NaN / ±Inf cells of one ok image at one layer (files.rowid as `file`). */
+export interface NonFiniteRow extends NonFiniteCounts {
+  file: number;
+  layer: number;
 }
 
 export interface OutlierRow {

@@ -6,7 +6,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { ensureOutputDir, writeFileAtomic } from '../atomic.js';
 import { dirname, join, resolve } from 'node:path';
-import { invalidOption } from '../errors.js';
+import { MassivitError, errorMessage, invalidOption } from '../errors.js';
+import { checkView } from './file-shapes.js';
 import { layerHook } from '../hooks.js';
 import { preprocessImage } from '../images/preprocess.js';
 import { readStoredImage } from '../images/read.js';
@@ -70,7 +71,9 @@ export function pickView(db: Db, scan: ScanJson, choice: { layer?: number; image
 const round = (v: number): number => Number(v.toPrecision(5));
 
 /** Builds the view from one hidden state [tokens, dims] (row-major). */
-export function buildView(hidden: Float32Array, tokens: number, dims: number, patchStart: number, flaggedDims: number[], meta: { layer: number; reason: ViewReason; image: string }): FeatureTokenView {
+export function buildView(raw: Float32Array, tokens: number, dims: number, patchStart: number, flaggedDims: number[], meta: { layer: number; reason: ViewReason; image: string }): FeatureTokenView {
+  // NaN / ±Inf count as 0, as in the scan's statistics (analyze/non-finite.ts); scan.json counts them.
+  const hidden = raw.some((v) => !Number.isFinite(v)) ? raw.map((v) => (Number.isFinite(v) ? v : 0)) : raw;
   const abs = Float32Array.from(hidden, Math.abs);
   const sorted = Float32Array.from(abs).sort();
   const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
@@ -177,6 +180,12 @@ export async function captureFeatureTokenView(o: CaptureOptions): Promise<string
 export function readView(outDir: string): FeatureTokenView | undefined {
   const path = join(resolve(outDir), VIEW_FILE);
   if (!existsSync(path)) return undefined;
-  const view = JSON.parse(readFileSync(path, 'utf8')) as FeatureTokenView;
-  return view.version === VIEW_VERSION ? view : undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new MassivitError('BAD_OUTPUT', `Cannot read ${path}: ${errorMessage(err)}`);
+  }
+  // Another version is skipped (the report says the view is missing); this version is checked field by field.
+  return (json as Partial<FeatureTokenView> | null)?.version === VIEW_VERSION ? checkView(path, json) : undefined;
 }

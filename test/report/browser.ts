@@ -24,7 +24,8 @@ export interface PageVisit {
 }
 
 export interface Browser {
-  visit(htmlPath: string, screenshot?: string): Promise<PageVisit>;
+  /** `before` attaches listeners before the page loads (e.g. 'framenavigated'). */
+  visit(htmlPath: string, screenshot?: string, before?: (page: Page) => void): Promise<PageVisit>;
   /** A blank page in the same browser, for checks other than `visit`'s. */
   newPage(): Promise<Page>;
   close(): Promise<void>;
@@ -45,13 +46,14 @@ export async function openBrowser(): Promise<Browser> {
   });
   return {
     newPage: () => context.newPage(),
-    async visit(htmlPath, screenshot) {
+    async visit(htmlPath, screenshot, before) {
       const page = await context.newPage();
       const visit: PageVisit = { consoleErrors: [], pageErrors: [], dialogs: [], requests: [], canvasPixels: {}, page };
       page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') visit.consoleErrors.push(`${m.type()}: ${m.text()}`); });
       page.on('pageerror', (e) => visit.pageErrors.push(e.message));
       page.on('dialog', (d) => { visit.dialogs.push(d.message()); void d.dismiss(); });
       page.on('request', (r) => visit.requests.push(r.url()));
+      before?.(page);
       await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
       await page.waitForSelector('html[data-ready="true"]', { timeout: 15_000 });
       visit.canvasPixels = await page.evaluate(() => {

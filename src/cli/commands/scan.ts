@@ -11,6 +11,7 @@ import { rangeFlag } from '../options.js';
 import { checkBatchMemory } from '../../options/check.js';
 import { checkBareModelFlags, checkInputFolder, checkModelPath, checkOutputFolder } from '../../options/paths.js';
 import { progressBar } from '../progress.js';
+import { nonFiniteLine } from '../../report/sections-non-finite.js';
 
 export interface ScanFlags {
   model: string;
@@ -108,6 +109,8 @@ export function scanCommand(): Command {
       });
       bar.end();
       for (const w of summary.warnings) process.stderr.write(`massivit: warning: ${w}\n`);
+      const nonFinite = nonFiniteLine(summary);
+      if (nonFinite) process.stderr.write(`massivit: warning: ${nonFinite}\n`);
       if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       else process.stderr.write(describeScan(summary, outDir));
     });
