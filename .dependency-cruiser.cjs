@@ -1,25 +1,15 @@
 /**
  * The import rules of the target architecture (issue 13; /work/notes/architecture.md, README "Architecture").
  * Data flows one way through the stage folders below: a file may import its own stage, an earlier stage and
- * the leaf `contracts`, never a later one. `src/index.ts` (the public API) may import anything.
+ * the leaf `contracts`, never a later one. `outputs` holds one module per output file (type, validating reader). `src/index.ts` (the public API) may import anything.
  * Run: `npm run check:deps`.
  */
 
 /** The stage folders under src/, in pipeline order. */
-const STAGES = ['contracts', 'model', 'tap', 'images', 'run', 'analyze', 'store', 'report', 'pipelines', 'cli'];
+const STAGES = ['contracts', 'model', 'tap', 'images', 'run', 'analyze', 'outputs', 'store', 'report', 'pipelines', 'cli'];
 
-// TRANSITION — delete this block (and its use in `stagePath`) once the files are moved into src/contracts/
-// and src/pipelines/. Until then these top-level files count as members of those stages.
-const TRANSITION = {
-  contracts: ['hooks', 'errors', 'atomic', 'version'],
-  pipelines: ['scan', 'intervene', 'merge', 'maps', 'demo'],
-};
-
-/** A regex for the files of one stage (its folder, plus its transitional top-level files). */
-function stagePath(stage) {
-  const loose = TRANSITION[stage];
-  return loose ? `^src/(${stage}/|(${loose.join('|')})\\.ts$)` : `^src/${stage}/`;
-}
+/** A regex for the files of one stage. */
+const stagePath = (stage) => `^src/${stage}/`;
 
 const anyOf = (stages) => stages.map(stagePath).join('|');
 
@@ -51,7 +41,7 @@ const stageRules = STAGES.slice(0, -1).map((stage, i) => {
 });
 
 /** Top-level files of src/ that belong to no stage (index.ts is the only one meant to stay). */
-const UNPLACED = `^src/(?!index\\.ts$)(?!(${Object.values(TRANSITION).flat().join('|')})\\.ts$)[^/]+$`;
+const UNPLACED = `^src/(?!index\\.ts$)[^/]+$`;
 /** Folders under src/ that are not stages. */
 const STRAY_FOLDER = `^src/(?!(${STAGES.join('|')})/)[^/]+/`;
 

@@ -3,13 +3,9 @@
  * layer, and the layer's statistics are taken with those cells as 0, so every stored number is finite
  * (SQLite would store NaN as NULL, JSON as null) and the counts say how much of the layer that hides.
  */
-import type { NonFiniteRow } from '../contracts/rows.js';
+import type { NonFiniteCounts, NonFiniteRow } from '../contracts/rows.js';
 
-export interface NonFiniteCounts {
-  nan: number;
-  posInf: number;
-  negInf: number;
-}
+export type { NonFiniteCounts } from '../contracts/rows.js';
 
 /** A layer of scan.json `layers[]`, when any image had non-finite cells there. */
 export interface LayerNonFinite extends NonFiniteCounts {

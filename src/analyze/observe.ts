@@ -5,7 +5,7 @@
 import type { Tensor } from 'onnxruntime-node';
 import type { TokenLayout } from '../model/layout.js';
 import type { Cell, LayerObservation } from '../contracts/rows.js';
-import { classifyCell, type ScanCriteria } from './criteria.js';
+import { classifyCell, type ScanCriteria } from '../contracts/criteria.js';
 import type { LayerStats } from './layer-stats.js';
 
 export type { Cell, LayerObservation } from '../contracts/rows.js';

@@ -2,8 +2,7 @@
  * The rows that cross between analyze/ and store/: what the analysis writes per image, and what the store
  * reads back for the dataset summaries. Defined here so neither stage imports the other.
  */
-import type { CellKind } from '../analyze/criteria.js';
-import type { NonFiniteCounts } from '../analyze/non-finite.js';
+import type { CellKind } from './criteria.js';
 
 export interface Cell {
   rank: number;
@@ -134,3 +133,10 @@ export interface HeadRow {
 
 /** [block, head-mean CLS attention row] of one ok image. */
 export type ClsRowRow = [number, Float32Array];
+
+/** NaN and ±Inf cells of one hidden state (or summed over several). */
+export interface NonFiniteCounts {
+  nan: number;
+  posInf: number;
+  negInf: number;
+}

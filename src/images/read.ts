@@ -13,7 +13,7 @@
 import { constants, type Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { MassivitError } from '../errors.js';
+import { MassivitError } from '../contracts/errors.js';
 import { displayName, NON_UTF8_SUFFIX } from './walk.js';
 
 /** A path to open: text, or the exact on-disk bytes when the text form would not name the file. */

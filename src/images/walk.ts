@@ -11,8 +11,8 @@
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
-import { MassivitError, errorMessage } from '../errors.js';
-import { fileKind } from '../options/paths.js';
+import { MassivitError, errorMessage } from '../contracts/errors.js';
+import { fileKind } from '../contracts/regular-file.js';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heif', '.heic', '.bmp'];
 

@@ -3,8 +3,8 @@
  * @napi-rs/canvas): plain JSON, no callbacks, so the same object serves both and embeds safely.
  */
 import type { TokenRole } from '../model/layout.js';
-import type { ScanJson } from './scan-json.js';
-import type { FeatureTokenView } from './views.js';
+import type { ScanJson } from '../outputs/scan-json.js';
+import type { FeatureTokenView } from '../analyze/feature-token.js';
 
 export interface ChartConfig {
   type: 'line' | 'bar' | 'scatter';

@@ -4,9 +4,9 @@
  * model with registers move its massive activations out of the patch tokens?
  */
 import { existsSync } from 'node:fs';
-import { ensureOutputDir, writeFileAtomic } from '../atomic.js';
+import { ensureOutputDir, writeFileAtomic } from '../contracts/atomic.js';
 import { basename, join, relative, resolve } from 'node:path';
-import { MassivitError } from '../errors.js';
+import { MassivitError } from '../contracts/errors.js';
 import type { TokenRole } from '../model/layout.js';
 import {
   compareCurvesChart, compareEmergenceChart, compareNormsChart, compareRolesChart,
@@ -18,7 +18,8 @@ import { writeFigures, type CanvasLoader, type FigureResult } from './figures.js
 import { chartFigure, esc, fmt, renderPage, sortableTable } from './html.js';
 import { footer, roleCell } from './sections.js';
 import { openStoreReadOnly, roleCounts, type CellKindShown, type RoleCounts } from '../store/reads.js';
-import { layoutOf, readScanJson, type ScanJson } from './scan-json.js';
+import { layoutOf, type ScanJson } from '../outputs/scan-json.js';
+import { readScanJson } from '../outputs/scan-json-read.js';
 import { nonFiniteLine } from './sections-non-finite.js';
 
 import { COMPARE_FILE } from '../contracts/files.js';

@@ -10,8 +10,8 @@ import { registerBaseline, sinkLayersChart } from './charts-attention.js';
 import { ROLE_LABELS } from './charts.js';
 import { chartFigure, esc, fmt, sortableTable } from './html.js';
 import { emptyPart, type ReportPart } from './parts.js';
-import type { ScanJson } from './scan-json.js';
-import { layoutOf } from './scan-json.js';
+import type { ScanJson } from '../outputs/scan-json.js';
+import { layoutOf } from '../outputs/scan-json.js';
 import { gridHeatmapSvg, percent } from './svg-grid.js';
 
 /** "1.2%" or "1.2%–1.5%": the sink baseline can differ between blocks only when images lack some blocks. */

@@ -5,13 +5,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MassivitError, errorMessage } from '../errors.js';
-import type { InterveneCell, InterveneJson, InterveneResult } from '../intervene.js';
+import { MassivitError, errorMessage } from '../contracts/errors.js';
+import type { InterveneCell, InterveneJson, InterveneResult } from '../pipelines/intervene.js';
 import { ROLE_LABELS } from './charts.js';
-import { checkIntervene } from './file-shapes.js';
+import { checkIntervene } from '../outputs/file-shapes.js';
 import { esc, fmt, sortableTable } from './html.js';
 import { emptyPart, type ReportPart } from './parts.js';
-import type { ScanJson } from './scan-json.js';
+import type { ScanJson } from '../outputs/scan-json.js';
 import { percent } from './svg-grid.js';
 
 export const INTERVENE_JSON = 'intervene.json';

@@ -3,7 +3,7 @@
  * affected layer and a per-layer table, so a broken or overflowing model is never shown as merely quiet.
  */
 import { esc, sortableTable } from './html.js';
-import type { ScanJson } from './scan-json.js';
+import type { ScanJson } from '../outputs/scan-json.js';
 
 /** One line for the headline and the comparison, or null when every value was finite. */
 export function nonFiniteLine(scan: ScanJson): string | null {

@@ -8,7 +8,7 @@ import type { NormLayer, ThresholdStats } from '../analyze/norms.js';
 import { autoRange, normBorderChart, normFocusLayer, normHistogramChart, normSharesChart } from './charts-norms.js';
 import { chartFigure, esc, fmt, sortableTable } from './html.js';
 import { emptyPart, type ReportPart } from './parts.js';
-import type { ScanJson } from './scan-json.js';
+import type { ScanJson } from '../outputs/scan-json.js';
 import { gridHeatmapSvg, percent } from './svg-grid.js';
 
 const share = (v: number | null): [string, string | number] => (v === null ? ['–', -1] : [percent(v), v]);

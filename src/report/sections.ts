@@ -2,8 +2,8 @@
 import type { ActivationGroup } from '../analyze/summary.js';
 import { esc, fmt, sortableTable } from './html.js';
 import { ROLE_LABELS } from './charts.js';
-import type { ScanJson } from './scan-json.js';
-import { VERSION } from '../version.js';
+import type { ScanJson } from '../outputs/scan-json.js';
+import { VERSION } from '../contracts/version.js';
 
 export function roleCell(role: ActivationGroup['role']): string {
   return `<span class="role-${esc(role)}">${esc(ROLE_LABELS[role])}</span>`;

@@ -2,18 +2,20 @@
  * The single-scan report: <out>/report.html (+ <out>/figures/*.png), rebuilt from scan.json, scan.sqlite
  * and views/feature-token.json alone, so `massivit report <out>` needs neither the model nor a network.
  */
-import { ensureOutputDir, writeFileAtomic } from '../atomic.js';
+import { ensureOutputDir, writeFileAtomic } from '../contracts/atomic.js';
 import { dirname, join, resolve } from 'node:path';
 import { layerCurvesChart, featureTokenChart, type ChartConfig } from './charts.js';
 import { writeFigures, type CanvasLoader, type FigureResult } from './figures.js';
 import { chartFigure, esc, fmt, renderPage } from './html.js';
-import { layoutOf, readScanJson, type ScanJson } from './scan-json.js';
+import { layoutOf, type ScanJson } from '../outputs/scan-json.js';
+import { readScanJson } from '../outputs/scan-json-read.js';
 import { nonFiniteSection } from './sections-non-finite.js';
 import { criteriaText, errorList, footer, groupTable, headline, layoutText, roleCell, syntheticBanner, warningList } from './sections.js';
 import { imagesRoot, maxPixelsOf, openStoreReadOnly, positionCounts, preprocessOf, topImages, type CellKindShown, type TopImage } from '../store/reads.js';
 import { featureTokenSvg, positionHeatmapSvg } from './svg.js';
 import { thumbnails, type Thumbnail } from './thumbs.js';
-import { readView, type FeatureTokenView } from './views.js';
+import type { FeatureTokenView } from '../analyze/feature-token.js';
+import { readView } from '../outputs/view-json.js';
 import type { ReportPart } from './parts.js';
 import { normsPart } from './sections-norms.js';
 import { attentionPart } from './sections-attention.js';

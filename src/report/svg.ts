@@ -4,8 +4,8 @@
  */
 import sharp from 'sharp';
 import { esc, fmt } from './html.js';
-import type { ScanJson } from './scan-json.js';
-import { gridValues, type FeatureTokenView } from './views.js';
+import type { ScanJson } from '../outputs/scan-json.js';
+import { gridValues, type FeatureTokenView } from '../analyze/feature-token.js';
 
 const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
 

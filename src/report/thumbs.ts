@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../contracts/errors.js';
 import { describeImageError } from '../images/decode-error.js';
 import { DEFAULT_LIMITS, modelViewImage } from '../images/model-view.js';
 import { readStoredImage } from '../images/read.js';

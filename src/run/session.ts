@@ -1,6 +1,6 @@
 /** ONNX Runtime sessions: CUDA when asked for and installed, CPU otherwise, with a clear notice on fallback. */
 import ort from 'onnxruntime-node';
-import { invalidOption, MassivitError, errorMessage } from '../errors.js';
+import { invalidOption, MassivitError, errorMessage } from '../contracts/errors.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
 export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda'];

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { STORE_FILE } from '../contracts/files.js';
-import { MassivitError, errorMessage } from '../errors.js';
+import { MassivitError, errorMessage } from '../contracts/errors.js';
 import { patchPosition, tokenRole, type TokenLayout, type TokenRole } from '../model/layout.js';
 import type { PreprocessSpec } from '../model/preprocessor.js';
 import type { Db } from './db.js';

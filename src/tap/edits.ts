@@ -7,9 +7,9 @@
  * issue 14: a token appended after the embeddings, MLP neurons' max moved into it), 'neurons' (neuron
  * edits) and 'attention-bias' (issue 15: an extra constant key/value slot per attention).
  */
-import { badModel } from '../errors.js';
-import { hookLayer, layerHook, type ResidPostHook, type ResidPreHook } from '../hooks.js';
-import { DataType, type GraphBuilder, type GraphProto } from './onnx.js';
+import { badModel } from '../contracts/errors.js';
+import { hookLayer, layerHook, type ResidPostHook, type ResidPreHook } from '../contracts/hooks.js';
+import { DataType, type GraphBuilder, type GraphProto } from '../model/onnx.js';
 
 /** `y = x * mask + fill` at one hidden state x; mask and fill are [1, tokens, dims] graph inputs. */
 export interface CellsEdit {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countNonFinite, finiteCopy, summarizeNonFinite } from '../../src/analyze/non-finite.js';
-import type { ScanJson } from '../../src/report/scan-json.js';
+import type { ScanJson } from '../../src/outputs/scan-json.js';
 import { CLI, ROOT, tempDir } from '../helpers/env.js';
 import { copyFixture, editGraph } from '../hostile/broken-models.js';
 import { openBrowser } from '../report/browser.js';

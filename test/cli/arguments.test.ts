@@ -10,9 +10,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MassivitError } from '../../src/errors.js';
-import { checkBatchMemory } from '../../src/options/check.js';
-import { scan } from '../../src/scan.js';
+import { MassivitError } from '../../src/contracts/errors.js';
+import { checkBatchMemory } from '../../src/pipelines/checks.js';
+import { scan } from '../../src/pipelines/scan.js';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 
 const base = tempDir('arguments');

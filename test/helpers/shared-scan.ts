@@ -8,8 +8,9 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
-import type { ScanJson } from '../../src/report/scan-json.js';
-import { scan, type ScanOptions } from '../../src/scan.js';
+import type { ScanJson } from '../../src/outputs/scan-json.js';
+import { reportAfterScan } from '../../src/pipelines/report.js';
+import { scan, type ScanOptions } from '../../src/pipelines/scan.js';
 import { IMAGES, tempDir } from './env.js';
 
 export interface SharedScan {
@@ -20,7 +21,7 @@ export interface SharedScan {
 }
 
 /** The superset the readers need: attention for norms/report, report.html and the view for report. */
-const OPTIONS: Partial<ScanOptions> = { batch: 8, threads: 2, device: 'cpu', attention: true, report: true };
+const OPTIONS: Partial<ScanOptions> = { batch: 8, threads: 2, device: 'cpu', attention: true };
 /** For the beforeAll that asks: a waiting file's hook includes the whole scan of the file that runs it. */
 export const SHARED_SCAN_TIMEOUT = 300_000;
 const WAIT_MS = SHARED_SCAN_TIMEOUT - 10_000;
@@ -56,6 +57,7 @@ async function runScan(model: string, outDir: string, doneFile: string): Promise
   let done: Done;
   try {
     await scan({ model, images: IMAGES, out: outDir, ...OPTIONS, onNotice: (m) => notices.push(m) });
+    await reportAfterScan({ outDir, onNotice: (m) => notices.push(m) });
     done = { notices };
   } catch (err) {
     done = { error: (err as Error).message };

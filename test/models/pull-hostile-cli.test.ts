@@ -86,7 +86,7 @@ const CASES: Case[] = [
   { name: 'a gzip bomb', faults: (f) => f.gzip.set(ONNX, gzipPadding(32 << 20)), code: 1, stderr: /the server sent a 'gzip'-encoded body although massivit asked for the plain bytes/ },
   { name: 'an endpoint that does not parse', endpoint: () => `http://mirror:${SECRET}@127.0.0.1:99999`, code: 2, stderr: /^massivit: Expected an http\(s\) URL for HF_ENDPOINT but received 'http:\/\/\*\*\*@127\.0\.0\.1:99999'$/m },
   { name: 'a hex --timeout', args: ['--timeout', '0x10'], code: 2, stderr: /^massivit: Expected an integer from 1 to 3600000 for --timeout but received '0x10'$/m },
-  { name: 'a --models-dir that is a file', args: ['--models-dir', 'not-a-dir'], code: 2, stderr: /^massivit: Cannot mkdir .*not-a-dir \((EEXIST|ENOTDIR)\) while pulling$/m },
+  { name: 'a --models-dir that is a file', args: ['--models-dir', 'not-a-dir'], code: 2, stderr: /^massivit: --models-dir not-a-dir is a file, not a folder: refusing to write there$/m },
 ];
 
 describe.skipIf(!existsSync(join(ROOT, 'dist', 'model', 'hub', 'http.js')))('massivit models pull against a hostile hub (CLI)', () => {

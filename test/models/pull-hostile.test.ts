@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MassivitError } from '../../src/errors.js';
+import { MassivitError } from '../../src/contracts/errors.js';
 import { hubConfig } from '../../src/model/hub/client.js';
 import { hubLimits } from '../../src/model/hub/http.js';
 import { pullModel, type PullOptions } from '../../src/model/hub/pull.js';

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MassivitError } from '../../src/errors.js';
+import { MassivitError } from '../../src/contracts/errors.js';
 import { loadModel } from '../../src/model/load.js';
 import { pullModel, type PullOptions } from '../../src/model/hub/pull.js';
 import { fixtureModel, tempDir } from '../helpers/env.js';

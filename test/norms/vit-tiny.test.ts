@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { imageMap } from '../../src/maps.js';
-import type { ScanJson } from '../../src/report/scan-json.js';
+import { imageMap } from '../../src/pipelines/map.js';
+import type { ScanJson } from '../../src/outputs/scan-json.js';
 import { realVitTiny, tempDir } from '../helpers/env.js';
 import { SHARED_SCAN_TIMEOUT, sharedVitTinyScan } from '../helpers/shared-scan.js';
 

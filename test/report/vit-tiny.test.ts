@@ -5,10 +5,10 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeComparison } from '../../src/report/index.js';
-import { layoutOf } from '../../src/report/scan-json.js';
+import { writeComparison } from '../../src/pipelines/report.js';
+import { layoutOf } from '../../src/outputs/scan-json.js';
 import { openStoreReadOnly, positionCounts } from '../../src/store/reads.js';
-import { readView } from '../../src/report/views.js';
+import { readView } from '../../src/outputs/view-json.js';
 import { realVitTiny, tempDir } from '../helpers/env.js';
 import { SHARED_SCAN_TIMEOUT, sharedVitTinyScan, type SharedScan } from '../helpers/shared-scan.js';
 import { ARTIFACTS, openBrowser, type Browser } from './browser.js';

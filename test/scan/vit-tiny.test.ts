@@ -8,12 +8,12 @@ import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CRITERIA } from '../../src/analyze/criteria.js';
-import { layerHook } from '../../src/hooks.js';
+import { DEFAULT_CRITERIA } from '../../src/contracts/criteria.js';
+import { layerHook } from '../../src/contracts/hooks.js';
 import { preprocessImage } from '../../src/images/preprocess.js';
 import { loadModel } from '../../src/model/load.js';
 import { openRunner } from '../../src/run/runner.js';
-import type { ScanJson } from '../../src/report/scan-json.js';
+import type { ScanJson } from '../../src/outputs/scan-json.js';
 import { IMAGES, realVitTiny } from '../helpers/env.js';
 import { SHARED_SCAN_TIMEOUT, sharedVitTinyScan } from '../helpers/shared-scan.js';
 

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { demo } from '../../demo.js';
+import { demo } from '../../pipelines/demo.js';
 
 export function demoCommand(): Command {
   return new Command('demo')

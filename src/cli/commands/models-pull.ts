@@ -1,7 +1,7 @@
 /** `massivit models pull <repo-id>` and `massivit models catalog`, registered on the `models` command. */
 import { Command } from 'commander';
-import { MassivitError, errorMessage } from '../../errors.js';
-import { checkOutputFolder } from '../../options/paths.js';
+import { MassivitError, errorMessage } from '../../contracts/errors.js';
+import { checkOutputFolder } from '../../pipelines/paths.js';
 import { loadModel } from '../../model/load.js';
 import { CATALOG, formatCatalog } from '../../model/hub/catalog.js';
 import type { DownloadProgress } from '../../model/hub/download.js';

@@ -6,8 +6,8 @@
  * message, manifest or log line built from a URL can carry them.
  */
 import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
-import { MassivitError, badModel, errorMessage } from '../../errors.js';
-import { VERSION } from '../../version.js';
+import { MassivitError, badModel, errorMessage } from '../../contracts/errors.js';
+import { VERSION } from '../../contracts/version.js';
 import { DEFAULT_LIMITS, HubTimeout, backoff, printable, readCapped, send, sleep, type HubLimits, type RawResponse } from './http.js';
 import { checkCommit, safeRemotePath } from './paths.js';
 

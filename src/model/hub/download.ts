@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { MassivitError, errorMessage } from '../../errors.js';
+import { MassivitError, errorMessage } from '../../contracts/errors.js';
 import { etagHash, httpError, type FileHash, type HubClient, type RemoteFile } from './client.js';
 import { HubTimeout, LIMIT_SOURCES, backoff, printable, sleep, speedCheck, type RawResponse } from './http.js';
 

@@ -6,7 +6,7 @@
  */
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { MassivitError } from '../../errors.js';
+import { MassivitError } from '../../contracts/errors.js';
 
 export interface HubLimits {
   /** TCP connect (DNS included), per request. */

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MassivitError } from '../../errors.js';
+import { MassivitError } from '../../contracts/errors.js';
 import { catalogEntry, catalogEntryForRepo, CATALOG, type CatalogEntry } from './catalog.js';
 import { HubClient, HubUnreachable, hubConfig, publicEndpoint, type FileHash, type RepoInfo } from './client.js';
 import { RepoCache, cacheRoot } from './cache.js';

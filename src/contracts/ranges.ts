@@ -4,7 +4,7 @@
  * instead of a crash, a hang or a silent nonsense run (`--batch 1e9`, `--threads 1e6`, `--max-pixels 1e20`).
  * Bounds are generous: anything outside them is a typo, not an experiment.
  */
-import { invalidOption } from '../errors.js';
+import { invalidOption } from './errors.js';
 
 export interface Range {
   /** The flag as the user types it; errors name it. */

@@ -2,20 +2,20 @@
  * scan.json recomputed from the store: the store's rows (store/queries.ts) through the pure summaries
  * (analyze/). One code path for scans and merges, so a merge of all shards equals a single run.
  */
-import type { ScanCriteria } from './analyze/criteria.js';
-import { DEFAULT_ANALYSIS } from './analyze/extras.js';
-import { summarizeAttention, type AttentionSummary } from './analyze/attention.js';
-import { summarizeNorms, type NormSummary } from './analyze/norms.js';
-import { summarize } from './analyze/summary.js';
-import type { SummaryInputs } from './contracts/scan-inputs.js';
-import { attnPattern } from './hooks.js';
-import type { Shard } from './images/shard.js';
-import type { ModelSpec } from './model/load.js';
-import { modelInfo, SCAN_JSON_VERSION, type ScanJson } from './report/scan-json.js';
-import type { Db } from './store/db.js';
-import { clsRowRows, failedFiles, fileCounts, flaggedCellRows, headRows, layerRows, nonFiniteRows, normRows, outlierRows, sinkRows } from './store/queries.js';
-import { loadAnalysis } from './store/scan-meta.js';
-import { VERSION } from './version.js';
+import type { ScanCriteria } from '../contracts/criteria.js';
+import { DEFAULT_ANALYSIS } from '../analyze/extras.js';
+import { summarizeAttention, type AttentionSummary } from '../analyze/attention.js';
+import { summarizeNorms, type NormSummary } from '../analyze/norms.js';
+import { summarize } from '../analyze/summary.js';
+import type { SummaryInputs } from '../outputs/scan-inputs.js';
+import { attnPattern } from '../contracts/hooks.js';
+import type { Shard } from '../images/shard.js';
+import type { ModelSpec } from '../model/load.js';
+import { modelInfo, SCAN_JSON_VERSION, type ScanJson } from '../outputs/scan-json.js';
+import type { Db } from '../store/db.js';
+import { clsRowRows, failedFiles, fileCounts, flaggedCellRows, headRows, layerRows, nonFiniteRows, normRows, outlierRows, sinkRows } from '../store/queries.js';
+import { loadAnalysis } from '../store/scan-meta.js';
+import { VERSION } from '../contracts/version.js';
 
 export function summaryInputs(spec: ModelSpec, criteria: ScanCriteria, topK: number): SummaryInputs {
   return {

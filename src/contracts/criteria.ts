@@ -1,5 +1,5 @@
 /** The massive-activation criterion (Sun et al. 2024) and the near-miss / outlier-feature bands around it. */
-import { invalidOption } from '../errors.js';
+import { invalidOption } from './errors.js';
 
 export interface ScanCriteria {
   /** |a| must exceed this (default 100). */

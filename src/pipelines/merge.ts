@@ -8,21 +8,21 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { diskError } from './atomic.js';
-import { MassivitError, errorMessage } from './errors.js';
-import { parseShard, type Shard } from './images/shard.js';
-import { describeFigures, writeScanReport } from './report/index.js';
-import type { ScanJson } from './report/scan-json.js';
-import { getMeta, openStore, setMeta, settleStore, type Db } from './store/db.js';
-import { sameRoot } from './store/images-root.js';
-import { removeStaleLitter } from './store/litter.js';
-import { copyShardRows } from './store/merge.js';
-import { openStoreForReading } from './store/read.js';
-import { loadSummaryInputs, recordScanFinished } from './store/scan-meta.js';
-import type { SummaryInputs } from './contracts/scan-inputs.js';
+import { diskError } from '../contracts/atomic.js';
+import { MassivitError, errorMessage } from '../contracts/errors.js';
+import { parseShard, type Shard } from '../images/shard.js';
+import { describeFigures, writeScanReport } from './report.js';
+import type { ScanJson } from '../outputs/scan-json.js';
+import { getMeta, openStore, setMeta, settleStore, type Db } from '../store/db.js';
+import { sameRoot } from '../store/images-root.js';
+import { removeStaleLitter } from '../store/litter.js';
+import { copyShardRows } from '../store/merge.js';
+import { openStoreForReading } from '../store/read.js';
+import { loadSummaryInputs, recordScanFinished } from '../store/scan-meta.js';
+import type { SummaryInputs } from '../outputs/scan-inputs.js';
 import { scanJsonFrom } from './scan-summary.js';
 import { writeJsonAtomic } from './scan.js';
-import { STORE_FILE, SUMMARY_FILE } from './contracts/files.js';
+import { STORE_FILE, SUMMARY_FILE } from '../contracts/files.js';
 
 export interface MergeOptions {
   /** Shard output folders (or their scan.sqlite files). */

@@ -4,7 +4,7 @@
  * and the other operand depends on x. Following those Adds from the first stream tensor gives
  * S0 → M1 → S1 → M2 → … (two Adds per block: attention, then MLP), whatever the exporter named things.
  */
-import { badModel } from '../errors.js';
+import { badModel } from '../contracts/errors.js';
 import { dependsOn, nodesBetween, type GraphIndex } from './graph.js';
 
 export interface ResidualBlock {

@@ -6,9 +6,9 @@
 import { existsSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { localModels } from './model/registry.js';
+import { localModels } from '../model/registry.js';
 import { scan, type ScanResult } from './scan.js';
-import { describeFigures, writeComparison } from './report/index.js';
+import { describeFigures, reportAfterScan, writeComparison } from './report.js';
 
 // The package root (dist/.. or src/..): the synthetic models and the bundled photos ship inside the
 // npm package, so they are found there, while the output goes to the user's current folder.
@@ -41,7 +41,9 @@ export async function demo(opts: DemoOptions = {}): Promise<DemoResult> {
     const out = join(outDir, basename(model));
     rmSync(out, { recursive: true, force: true }); // demo output is regenerated each run
     log(`Scanning ${images} with ${basename(model)} …`);
-    scans.push(await scan({ model, images, out, batch: 8, attention: true, onNotice: log }));
+    const scanned = await scan({ model, images, out, batch: 8, attention: true, onNotice: log });
+    await reportAfterScan({ outDir: scanned.outDir, onNotice: log });
+    scans.push(scanned);
   }
   if (scans.length >= 2) {
     const compared = await writeComparison(scans.map((s) => s.outDir), { out: join(outDir, 'compare') });

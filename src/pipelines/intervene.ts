@@ -6,31 +6,31 @@
  * outputs and the dataset means of the cells; phase 2 runs each edit on the same images.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { ensureOutputDir } from './atomic.js';
+import { ensureOutputDir } from '../contracts/atomic.js';
 import { join, resolve } from 'node:path';
-import { argmax, CONTROL_RULE, controlCells, cosine, klDivergence, knnAccuracy } from './analyze/effects.js';
-import { MassivitError, invalidOption } from './errors.js';
-import { layerHook } from './hooks.js';
-import { DEFAULT_LIMITS } from './images/preprocess.js';
-import { walkImages } from './images/walk.js';
-import { checkRanges } from './options/check.js';
-import { checkInputFolder, checkOutputFolder } from './options/paths.js';
-import { patchPosition, tokenRole, type TokenRole } from './model/layout.js';
-import { loadModel, type ModelSpec } from './model/load.js';
-import type { ScanJson } from './report/scan-json.js';
-import { openRunner, type Runner } from './run/runner.js';
-import type { Device, RunOptions, ort } from './run/session.js';
-import { decodedBatches } from './run/stream.js';
+import { argmax, CONTROL_RULE, controlCells, cosine, klDivergence, knnAccuracy } from '../analyze/effects.js';
+import { MassivitError, invalidOption } from '../contracts/errors.js';
+import { layerHook } from '../contracts/hooks.js';
+import { DEFAULT_LIMITS } from '../images/preprocess.js';
+import { walkImages } from '../images/walk.js';
+import { checkRanges } from './checks.js';
+import { checkInputFolder, checkOutputFolder } from './paths.js';
+import { patchPosition, tokenRole, type TokenRole } from '../model/layout.js';
+import { loadModel, type ModelSpec } from '../model/load.js';
+import type { ScanJson } from '../outputs/scan-json.js';
+import { openRunner, type Runner } from '../run/runner.js';
+import type { Device, RunOptions, ort } from '../run/session.js';
+import { decodedBatches } from '../run/stream.js';
 import { scan, writeJsonAtomic } from './scan.js';
-import { STORE_FILE, SUMMARY_FILE } from './contracts/files.js';
-import { openStoreReadOnly } from './store/reads.js';
-import { scanCells } from './store/queries-intervene.js';
-import { cellsAt, type CellsValues } from './tap/edits.js';
-import { VERSION } from './version.js';
+import { STORE_FILE, SUMMARY_FILE } from '../contracts/files.js';
+import { openStoreReadOnly } from '../store/reads.js';
+import { scanCells } from '../store/queries-intervene.js';
+import { cellsAt, type CellsValues } from '../tap/edits.js';
+import { VERSION } from '../contracts/version.js';
 
 export type InterventionMode = 'zero' | 'mean';
 export const INTERVENTION_MODES: readonly InterventionMode[] = ['zero', 'mean'];
-import { INTERVENE_FILE } from './contracts/files.js';
+import { INTERVENE_FILE } from '../contracts/files.js';
 const KNN_K = 5;
 
 export interface CellRef {
@@ -136,7 +136,7 @@ async function resolveTarget(spec: ModelSpec, opts: InterveneOptions, outDir: st
   if (!scanDir) {
     scanDir = join(outDir, 'scan');
     opts.onNotice?.(`no --scan given: scanning ${opts.images} into ${scanDir} to find the cells`);
-    await scan({ model: spec, images: opts.images, out: scanDir, batch: opts.batch, device: opts.device, threads: opts.threads, limit: opts.limit, maxPixels: opts.maxPixels, report: false });
+    await scan({ model: spec, images: opts.images, out: scanDir, batch: opts.batch, device: opts.device, threads: opts.threads, limit: opts.limit, maxPixels: opts.maxPixels, view: false });
   }
   const summary = readScan(scanDir);
   let layer: number;

@@ -1,10 +1,10 @@
 /**
  * The documented shapes of the other files a report reads from a scan folder: views/feature-token.json
- * and intervene.json (validate.ts; scan.json's is scan-json-shape.ts).
+ * and intervene.json (validate.ts; scan.json's is scan-json-read.ts).
  */
-import type { InterveneCell, InterveneJson, InterveneResult } from '../intervene.js';
-import type { FeatureTokenView } from './views.js';
-import { MassivitError } from '../errors.js';
+import type { InterveneCell, InterveneJson, InterveneResult } from '../pipelines/intervene.js';
+import type { FeatureTokenView } from '../analyze/feature-token.js';
+import { MassivitError } from '../contracts/errors.js';
 import { checkFile, count, finite, flag, list, measure, nullable, oneOf, optional, record, text, tuple, type Check } from './validate.js';
 
 const m = measure as Check<number>;

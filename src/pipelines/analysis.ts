@@ -4,12 +4,12 @@
  * summaries when tapped, and the batch's rows in the store (one transaction). Runs in the analyser's worker
  * thread (analyser.ts), or on the calling thread where the compiled worker is absent.
  */
-import type { ScanCriteria } from './criteria.js';
-import { layerStats, StatsScratch, type LayerStats, type StatsCriteria } from './layer-stats.js';
-import { countNonFinite, finiteCopy } from './non-finite.js';
-import { LayerStatsKernel, type KernelShape } from './layer-stats-wasm.js';
-import { toObservation, type LayerObservation } from './observe.js';
-import { observeAttention, sinkTokens, type AttentionOutputs } from './attention.js';
+import type { ScanCriteria } from '../contracts/criteria.js';
+import { layerStats, StatsScratch, type LayerStats, type StatsCriteria } from '../analyze/layer-stats.js';
+import { countNonFinite, finiteCopy } from '../analyze/non-finite.js';
+import { LayerStatsKernel, type KernelShape } from '../analyze/layer-stats-wasm.js';
+import { toObservation, type LayerObservation } from '../analyze/observe.js';
+import { observeAttention, sinkTokens, type AttentionOutputs } from '../analyze/attention.js';
 import type { TokenLayout } from '../model/layout.js';
 import { makeWriter, openStore, type ImageFailure, type ImageResult, type KnownFile } from '../store/db.js';
 

@@ -1,45 +1,31 @@
 /**
- * Reports after a scan: capture the feature × token view while the model is at hand, then write
- * report.html and the figures. Nothing here may fail a scan: every problem becomes a notice.
+ * The report after a scan (the CLI chains scan → report; the scan already captured the feature × token view
+ * with its own session), and re-recording the view for another layer or image (`massivit report --model`).
+ * Nothing in reportAfterScan may fail a scan: every problem becomes a notice.
  */
 import { resolve } from 'node:path';
-import { badModel, errorMessage, invalidOption } from '../errors.js';
-import { loadModel, type ModelSpec } from '../model/load.js';
-import { describeFigures } from './figures.js';
-import type { ScanJson } from './scan-json.js';
-import { writeScanReport, type ReportResult } from './single.js';
-import { imagesRoot, openStoreReadOnly } from '../store/reads.js';
-import { readScanJson } from './scan-json.js';
-import { captureFeatureTokenView } from './views.js';
+import { badModel, errorMessage, invalidOption } from '../contracts/errors.js';
+import { DEFAULT_LIMITS } from '../images/preprocess.js';
+import { loadModel } from '../model/load.js';
+import { readScanJson } from '../outputs/scan-json-read.js';
+import { describeFigures } from '../report/figures.js';
+import { writeScanReport, type ReportResult } from '../report/single.js';
+import { openRunner } from '../run/runner.js';
+import { imagesRoot, maxPixelsOf, openStoreReadOnly } from '../store/reads.js';
+import { captureView, pickView, viewPlan } from './view.js';
 
-export { writeScanReport, type ReportOptions, type ReportResult } from './single.js';
-export { writeComparison, type CompareOptions, type CompareResult } from './compare.js';
+export { writeScanReport, type ReportOptions, type ReportResult } from '../report/single.js';
+export { writeComparison, type CompareOptions, type CompareResult } from '../report/compare.js';
 export { REPORT_FILE, COMPARE_FILE } from '../contracts/files.js';
-export { describeFigures, type FigureResult } from './figures.js';
+export { describeFigures, type FigureResult } from '../report/figures.js';
 
 export interface AfterScanOptions {
   outDir: string;
-  spec: ModelSpec;
-  summary: ScanJson;
-  /** Absolute folder the images were read from (thumbnails, the view's image). */
-  imagesRoot: string;
-  threads?: number;
-  maxPixels?: number;
   onNotice?: (message: string) => void;
 }
 
 export async function reportAfterScan(o: AfterScanOptions): Promise<ReportResult | undefined> {
   const notice = o.onNotice ?? (() => {});
-  const db = openStoreReadOnly(o.outDir);
-  if (db) {
-    try {
-      await captureFeatureTokenView({ spec: o.spec, scan: o.summary, db, imagesRoot: o.imagesRoot, outDir: o.outDir, threads: o.threads, maxPixels: o.maxPixels });
-    } catch (err) {
-      notice(`feature × token view skipped: ${errorMessage(err).split('\n')[0]}`);
-    } finally {
-      db.close();
-    }
-  }
   try {
     const result = await writeScanReport(o.outDir);
     for (const note of result.notes) notice(`report: ${note}`);
@@ -74,7 +60,15 @@ export async function recaptureView(scanDir: string, o: RecaptureOptions): Promi
   try {
     const root = o.images ? resolve(o.images) : imagesRoot(db);
     if (!root) throw invalidOption('--images', 'the folder that was scanned (this scan did not record it)', o.images);
-    return await captureFeatureTokenView({ spec, scan, db, imagesRoot: root, outDir: resolve(scanDir), threads: o.threads, layer: o.layer, image: o.image });
+    const pick = pickView(db, scan, { layer: o.layer, image: o.image });
+    if (!pick) return null;
+    const runner = await openRunner(spec, viewPlan(pick.layer), { device: 'cpu', threads: o.threads ?? 0 });
+    try {
+      const maxPixels = maxPixelsOf(db) ?? DEFAULT_LIMITS.maxPixels;
+      return await captureView({ runner, scan, db, imagesRoot: root, outDir: resolve(scanDir), maxPixels, layer: pick.layer, image: pick.image });
+    } finally {
+      await runner.close();
+    }
   } finally {
     db.close();
   }

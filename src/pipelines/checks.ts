@@ -1,6 +1,6 @@
 /** The checks the library entry points make before any work: same ranges and messages as the CLI. */
-import { MassivitError } from '../errors.js';
-import { checkRange, type RangeName } from './ranges.js';
+import { MassivitError } from '../contracts/errors.js';
+import { checkRange, type RangeName } from '../contracts/ranges.js';
 import { checkInputFolder, checkOutputFolder } from './paths.js';
 
 /** Numeric options by their option name (= RANGES key); undefined means the default. */

@@ -1,24 +1,15 @@
 /** The scan.json contract (documented in the README). Changing a field name is a breaking change. */
 import type { DatasetSummary } from '../analyze/summary.js';
-import type { ScanCriteria } from '../analyze/criteria.js';
+import type { ScanCriteria } from '../contracts/criteria.js';
 import type { ModelSpec } from '../model/load.js';
 import type { Family } from '../model/config.js';
 import type { Precision } from '../model/precision.js';
 import type { NormSummary } from '../analyze/norms.js';
 import type { AttentionSummary } from '../analyze/attention.js';
 import type { NonFiniteSummary } from '../analyze/non-finite.js';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { SUMMARY_FILE } from '../contracts/files.js';
-import { MassivitError, errorMessage } from '../errors.js';
 import type { TokenLayout } from '../model/layout.js';
-import { scanJsonShape } from './scan-json-shape.js';
-import { checkFile } from './validate.js';
 
 export const SCAN_JSON_VERSION = 1;
-/** Sanity bounds for a received scan.json (a ViT-g at 518 px has 1,370 tokens and 40 layers). */
-const MAX_TOKENS = 1 << 20;
-const MAX_LAYERS = 4096;
 
 export interface ScanModelInfo {
   name: string;
@@ -94,52 +85,4 @@ export function modelInfo(spec: ModelSpec): ScanModelInfo {
 export function layoutOf(scan: ScanJson): TokenLayout {
   const t = scan.model.tokens;
   return { cls: t.cls, registers: t.registers, patchStart: t.patchStart, patchGrid: t.patchGrid, sequenceLength: scan.model.sequenceLength };
-}
-
-
-/** The one reader of scan.json: checks the version and the fields every consumer relies on. */
-export function readScanJson(dir: string): ScanJson {
-  const path = join(resolve(dir), SUMMARY_FILE);
-  if (!existsSync(path)) {
-    throw new MassivitError('BAD_OUTPUT', `${dir} holds no ${SUMMARY_FILE}: not a finished scan folder`, 'Pass the --out folder of a `massivit scan` run');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new MassivitError('BAD_OUTPUT', `Cannot read ${path}: ${errorMessage(err)}`);
-  }
-  if ((json as Partial<ScanJson> | null)?.version !== SCAN_JSON_VERSION) {
-    throw new MassivitError('BAD_OUTPUT', `${path} is not a scan.json of version ${SCAN_JSON_VERSION}`, 'Re-run the scan with this version of massivit');
-  }
-  // Scan folders travel between people: every documented field is checked before any of it is used.
-  const scan = checkFile(`${path}`, scanJsonShape, json, 'The scan folder was edited or damaged; re-run the scan');
-  checkLayout(path, scan);
-  return scan;
-}
-
-/** Indices the reports use to index arrays and size grids must agree with the model: a bad one is a damaged file. */
-function checkLayout(path: string, scan: ScanJson): void {
-  const { sequenceLength: T, hiddenSize: D, numLayers: L, tokens } = scan.model;
-  const fail = (field: string, rule: string, v: unknown) => new MassivitError('BAD_OUTPUT', `${path}: ${field} must be ${rule}, found ${String(v)}`, 'The scan folder was edited or damaged; re-run the scan');
-  const below = (field: string, v: number, limit: number, name: string) => {
-    if (v >= limit) throw fail(field, `below ${name} (${limit})`, v);
-  };
-  if (T > MAX_TOKENS) throw fail('model.sequenceLength', `at most ${MAX_TOKENS}`, T);
-  if (L > MAX_LAYERS) throw fail('model.numLayers', `at most ${MAX_LAYERS}`, L);
-  below('model.tokens.cls', tokens.cls, T, 'model.sequenceLength');
-  tokens.registers.forEach((r, i) => below(`model.tokens.registers[${i}]`, r, T, 'model.sequenceLength'));
-  const [rows, cols] = tokens.patchGrid;
-  if (tokens.patchStart + rows * cols !== T) throw fail('model.tokens.patchGrid', `rows × cols = model.sequenceLength − model.tokens.patchStart (${T - tokens.patchStart})`, `${rows} × ${cols}`);
-  scan.layers.forEach((l, i) => below(`layers[${i}].layer`, l.layer, L + 1, 'model.numLayers + 1'));
-  for (const key of ['massive', 'nearMisses'] as const) {
-    scan[key].forEach((g, i) => {
-      below(`${key}[${i}].layer`, g.layer, L + 1, 'model.numLayers + 1');
-      below(`${key}[${i}].dim`, g.dim, D, 'model.hiddenSize');
-      below(`${key}[${i}].token`, g.token, T, 'model.sequenceLength');
-      g.tokens.forEach(([t], j) => below(`${key}[${i}].tokens[${j}][0]`, t, T, 'model.sequenceLength'));
-      if (g.position) below(`${key}[${i}].position[0]`, g.position[0], rows, 'the patch rows');
-      if (g.position) below(`${key}[${i}].position[1]`, g.position[1], cols, 'the patch columns');
-    });
-  }
 }

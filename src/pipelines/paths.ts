@@ -5,20 +5,11 @@
  */
 import { accessSync, constants, existsSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { MassivitError, errorMessage } from '../errors.js';
+import { MassivitError, errorMessage } from '../contracts/errors.js';
+import { fileKind } from '../contracts/regular-file.js';
 import { assertOutputFolder } from '../store/output-guard.js';
 
 /** What a path that is not a folder or regular file is, in words. */
-export function fileKind(info: Stats): string {
-  if (info.isDirectory()) return 'a folder';
-  if (info.isFile()) return 'a file';
-  if (info.isFIFO()) return 'a named pipe (FIFO)';
-  if (info.isCharacterDevice()) return 'a character device';
-  if (info.isBlockDevice()) return 'a block device';
-  if (info.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
 function bad(code: 'BAD_OPTION' | 'BAD_OUTPUT', message: string, hint?: string): MassivitError {
   return new MassivitError(code, message, hint);
 }

@@ -3,21 +3,21 @@
  * block (scan --attention), as a [rows][cols] grid (CLS and registers dropped) and as a PNG over the photo.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../contracts/atomic.js';
 import { join, resolve } from 'node:path';
-import { patchGrid } from './analyze/norms.js';
-import { MassivitError, invalidOption } from './errors.js';
-import { describeImageError } from './images/decode-error.js';
-import { DEFAULT_LIMITS } from './images/model-view.js';
-import { renderOverlay, type OverlayOptions } from './images/overlay.js';
-import { readStoredImage } from './images/read.js';
-import { loadModel } from './model/load.js';
-import type { PreprocessSpec } from './model/preprocessor.js';
-import { readScanJson } from './report/scan-json.js';
-import type { Db } from './store/db.js';
-import { imageClsRow, imageNorms } from './store/queries.js';
-import { imagesRoot, maxPixelsOf, openStoreReadOnly, preprocessOf as storedPreprocess } from './store/reads.js';
-import { STORE_FILE } from './contracts/files.js';
+import { patchGrid } from '../analyze/norms.js';
+import { MassivitError, invalidOption } from '../contracts/errors.js';
+import { describeImageError } from '../images/decode-error.js';
+import { DEFAULT_LIMITS } from '../images/model-view.js';
+import { renderOverlay, type OverlayOptions } from '../images/overlay.js';
+import { readStoredImage } from '../images/read.js';
+import { loadModel } from '../model/load.js';
+import type { PreprocessSpec } from '../model/preprocessor.js';
+import { readScanJson } from '../outputs/scan-json-read.js';
+import type { Db } from '../store/db.js';
+import { imageClsRow, imageNorms } from '../store/queries.js';
+import { imagesRoot, maxPixelsOf, openStoreReadOnly, preprocessOf as storedPreprocess } from '../store/reads.js';
+import { STORE_FILE } from '../contracts/files.js';
 
 export type MapKind = 'norm' | 'attention';
 

@@ -1,23 +1,7 @@
 /**
- * The feature × token view (the paper's 3-D plot): one image's whole hidden state at one layer. It needs
- * the model, so scan captures it and saves a compact JSON (views/feature-token.json) beside scan.json;
- * `massivit report` re-creates the HTML from that file alone.
+ * The feature × token view (the paper's 3-D plot): one image's whole hidden state at one layer, reduced to a
+ * compact, embeddable summary. Pure: a hidden state in, the view out (outputs/view-json.ts reads and writes it).
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { ensureOutputDir, writeFileAtomic } from '../atomic.js';
-import { dirname, join, resolve } from 'node:path';
-import { MassivitError, errorMessage, invalidOption } from '../errors.js';
-import { checkView } from './file-shapes.js';
-import { layerHook } from '../hooks.js';
-import { preprocessImage } from '../images/preprocess.js';
-import { readStoredImage } from '../images/read.js';
-import type { ModelSpec } from '../model/load.js';
-import { openRunner } from '../run/runner.js';
-import type { ScanJson } from './scan-json.js';
-import type { Db } from '../store/db.js';
-import { isScannedImage, strongestImage } from '../store/reads.js';
-
-import { VIEW_FILE } from '../contracts/files.js';
 export const VIEW_VERSION = 1;
 /** Grid bounds: enough to see single cells in a ViT-B at 224 px, small enough to embed (≈ 10 kB). */
 const MAX_ROWS = 128;
@@ -44,28 +28,6 @@ export interface FeatureTokenView {
   topDims: { dim: number; flagged: boolean; values: number[] }[];
   /** Max-pooled |a| grid: rows are token ranges starting at rowStarts (CLS and registers alone), cols dim ranges. */
   grid: { rowStarts: number[]; dimBin: number; cols: number; log10Min: number; log10Max: number; data: string };
-}
-
-/**
- * Which layer and image the view shows (null when the scan has no image). By default the emergence layer
- * and the image with the largest top-1 there; `layer` / `image` override either.
- */
-export function pickView(db: Db, scan: ScanJson, choice: { layer?: number; image?: string } = {}): { layer: number; reason: ViewReason; image: string } | null {
-  const m = scan.emergence.firstLayer;
-  const n = scan.nearMissEmergence.firstLayer;
-  let [layer, reason]: [number, ViewReason] = m !== null ? [m, 'massive'] : n !== null ? [n, 'near-miss'] : [scan.model.numLayers, 'last layer'];
-  if (choice.layer !== undefined) {
-    if (!Number.isInteger(choice.layer) || choice.layer < 0 || choice.layer > scan.model.numLayers) {
-      throw invalidOption('--layer', `an integer from 0 to ${scan.model.numLayers}`, choice.layer);
-    }
-    [layer, reason] = [choice.layer, 'chosen'];
-  }
-  if (choice.image !== undefined) {
-    if (!isScannedImage(db, choice.image)) throw invalidOption('--image', 'the path of a scanned image, relative to the scanned folder', choice.image);
-    return { layer, reason: 'chosen', image: choice.image };
-  }
-  const best = strongestImage(db, layer);
-  return best ? { layer, reason, image: best.path } : null;
 }
 
 const round = (v: number): number => Number(v.toPrecision(5));
@@ -137,55 +99,3 @@ export function gridValues(grid: FeatureTokenView['grid']): Float32Array {
   return Float32Array.from(bytes, (b) => grid.log10Min + (b / 255) * span);
 }
 
-export interface CaptureOptions {
-  spec: ModelSpec;
-  scan: ScanJson;
-  db: Db;
-  imagesRoot: string;
-  outDir: string;
-  threads?: number;
-  maxPixels?: number;
-  /** Override the layer / image (path relative to the scanned folder) the view shows. */
-  layer?: number;
-  image?: string;
-}
-
-/** Runs the model once on the chosen image and writes views/feature-token.json; returns its path, or null. */
-export async function captureFeatureTokenView(o: CaptureOptions): Promise<string | null> {
-  const pick = pickView(o.db, o.scan, { layer: o.layer, image: o.image });
-  if (!pick) return null;
-  const hook = layerHook(pick.layer);
-  const bytes = await readStoredImage(o.imagesRoot, pick.image);
-  const img = await preprocessImage(bytes, o.spec.preprocess, { maxPixels: o.maxPixels ?? 100_000_000 });
-  const tapped = await openRunner(o.spec, { expose: [hook] }, { device: 'cpu', threads: o.threads ?? 0 });
-  let hidden: Float32Array;
-  let tokens: number;
-  let dims: number;
-  try {
-    const out = await tapped.run([img.pixels]);
-    const t = out[hook];
-    [tokens, dims] = [Number(t.dims[1]), Number(t.dims[2])];
-    hidden = t.data as Float32Array;
-  } finally {
-    await tapped.close();
-  }
-  const flagged = [...o.scan.massive, ...o.scan.nearMisses].filter((g) => g.layer === pick.layer).map((g) => g.dim);
-  const view = buildView(hidden, tokens, dims, o.scan.model.tokens.patchStart, flagged, pick);
-  const path = join(resolve(o.outDir), VIEW_FILE);
-  ensureOutputDir(dirname(path));
-  writeFileAtomic(path, JSON.stringify(view) + '\n');
-  return path;
-}
-
-export function readView(outDir: string): FeatureTokenView | undefined {
-  const path = join(resolve(outDir), VIEW_FILE);
-  if (!existsSync(path)) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new MassivitError('BAD_OUTPUT', `Cannot read ${path}: ${errorMessage(err)}`);
-  }
-  // Another version is skipped (the report says the view is missing); this version is checked field by field.
-  return (json as Partial<FeatureTokenView> | null)?.version === VIEW_VERSION ? checkView(path, json) : undefined;
-}

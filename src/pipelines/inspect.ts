@@ -1,8 +1,8 @@
 /** What `models inspect` shows: the model as massivit sees it, checked by a probe forward pass. */
-import { hookLayer } from '../hooks.js';
+import { hookLayer } from '../contracts/hooks.js';
 import { openRunner } from '../run/runner.js';
-import { DEFAULT_CRITERIA } from '../analyze/criteria.js';
-import type { ModelSpec } from './load.js';
+import { DEFAULT_CRITERIA } from '../contracts/criteria.js';
+import type { ModelSpec } from '../model/load.js';
 
 export interface ModelInspection {
   name: string;

@@ -5,7 +5,7 @@
  * returns the value typed, or throws a ShapeError naming the field path; `checkFile` turns that into
  * a MassivitError BAD_OUTPUT naming the file. Unknown fields are ignored (later versions may add some).
  */
-import { MassivitError } from '../errors.js';
+import { MassivitError } from '../contracts/errors.js';
 
 export class ShapeError extends Error {
   constructor(readonly path: string, readonly expected: string, readonly found: unknown) {

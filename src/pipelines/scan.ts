@@ -4,31 +4,32 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { diskError, ensureOutputDir, writeFileAtomic } from './atomic.js';
-import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from './analyze/criteria.js';
-import { openAnalyser } from './analyze/analyser.js';
-import type { BatchJob } from './analyze/analysis.js';
-import { layerHook } from './hooks.js';
-import { resolveAnalysis, type AnalysisOptions } from './analyze/extras.js';
-import { MassivitError, invalidOption } from './errors.js';
-import { DEFAULT_LIMITS } from './images/preprocess.js';
-import { inShard, type Shard } from './images/shard.js';
-import { walkImages, type ImageEntry } from './images/walk.js';
-import { assertOutputFolder } from './store/output-guard.js';
-import { checkScanOptions } from './options/check.js';
-import { loadModel, type ModelSpec } from './model/load.js';
-import type { ScanJson } from './report/scan-json.js';
-import { reportAfterScan } from './report/index.js';
-import type { Device } from './run/session.js';
-import { openRunner, type Runner } from './run/runner.js';
-import { decodeInOrder, type Prepared } from './run/stream.js';
-import { getMeta, openStore, pruneOrphans, setMeta, settleStore, type Db, type ImageFailure, type KnownFile } from './store/db.js';
-import { assertImagesOutsideOut, IMAGES_ROOT_KEY, realFolder } from './store/images-root.js';
-import { assertResumable } from './store/resume.js';
-import { dropUnseen, dropUnselected } from './store/prune.js';
-import { removeStaleLitter } from './store/litter.js';
-import type { TapPlan } from './tap/plan.js';
-import { formatShard, recordScanFinished, recordScanStart, saveAnalysis } from './store/scan-meta.js';
+import { diskError, ensureOutputDir, writeFileAtomic } from '../contracts/atomic.js';
+import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from '../contracts/criteria.js';
+import { openAnalyser } from './analyser.js';
+import type { BatchJob } from './analysis.js';
+import { layerHook } from '../contracts/hooks.js';
+import { resolveAnalysis, type AnalysisOptions } from '../analyze/extras.js';
+import { MassivitError, errorMessage, invalidOption } from '../contracts/errors.js';
+import { DEFAULT_LIMITS } from '../images/preprocess.js';
+import { inShard, type Shard } from '../images/shard.js';
+import { walkImages, type ImageEntry } from '../images/walk.js';
+import { assertOutputFolder } from '../store/output-guard.js';
+import { checkScanOptions } from './checks.js';
+import { loadModel, type ModelSpec } from '../model/load.js';
+import type { ScanJson } from '../outputs/scan-json.js';
+import { captureView, type CaptureOptions } from './view.js';
+import type { Device } from '../run/session.js';
+import { openRunner, type Runner } from '../run/runner.js';
+import { decodeInOrder, type Prepared } from '../run/stream.js';
+import { getMeta, openStore, pruneOrphans, setMeta, settleStore, type Db, type ImageFailure, type KnownFile } from '../store/db.js';
+import { assertImagesOutsideOut, IMAGES_ROOT_KEY, realFolder } from '../store/images-root.js';
+import { assertResumable } from '../store/resume.js';
+import { CONTENT_LOOKUP_MODULE } from '../store/known.js';
+import { dropUnseen, dropUnselected } from '../store/prune.js';
+import { removeStaleLitter } from '../store/litter.js';
+import type { TapPlan } from '../tap/plan.js';
+import { formatShard, recordScanFinished, recordScanStart, saveAnalysis } from '../store/scan-meta.js';
 import { scanJsonFrom, summaryInputs } from './scan-summary.js';
 
 export interface ScanProgress {
@@ -55,8 +56,11 @@ export interface ScanOptions {
   onProgress?: (p: ScanProgress) => void;
   /** Called once the model is open, e.g. to print a CUDA fallback notice. */
   onNotice?: (message: string) => void;
-  /** Write <out>/report.html and <out>/figures after scan.json (default true); failures only warn. */
-  report?: boolean;
+  /**
+   * Capture views/feature-token.json with the scan's own session after scan.json (default true; the report
+   * shows it). A failure only warns. The report itself is the next stage: `reportAfterScan` (pipelines/report.ts).
+   */
+  view?: boolean;
   /** Token-norm statistics in scan.json `norms` (default true). */
   norms?: boolean;
   /** Tap attention and add the attention-sink statistics, scan.json `attention` (default false). */
@@ -67,7 +71,7 @@ export interface ScanOptions {
   prune?: boolean;
 }
 
-import { STORE_FILE, SUMMARY_FILE } from './contracts/files.js';
+import { STORE_FILE, SUMMARY_FILE } from '../contracts/files.js';
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
@@ -169,12 +173,21 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     writeJsonAtomic(join(outDir, SUMMARY_FILE), summary);
     recordScanFinished(db);
     settleStore(db);
+    if (opts.view !== false) await captureViewOrWarn({ runner: tapped, scan: summary, db, imagesRoot, outDir, maxPixels }, opts.onNotice);
   } finally {
     db.close();
     await tapped.close();
   }
-  if (opts.report !== false) await reportAfterScan({ outDir, spec, summary, imagesRoot, threads: opts.threads, maxPixels, onNotice: opts.onNotice });
   return { summary, outDir, kept };
+}
+
+/** The view needs one more forward pass on one image; its failure never fails the finished scan. */
+async function captureViewOrWarn(o: CaptureOptions, onNotice?: (message: string) => void): Promise<void> {
+  try {
+    await captureView(o);
+  } catch (err) {
+    onNotice?.(`feature × token view skipped: ${errorMessage(err).split('\n')[0]}`);
+  }
 }
 
 async function runScan(
@@ -223,7 +236,7 @@ async function runScan(
   const ahead = Math.max(4, batch * 2);
   // Files are read, hashed (contents already in the store are skipped) and decoded in a worker thread.
   // The worker closes when the loop ends (or is left by an error).
-  const decoded = decodeInOrder(entries, { preprocess: spec.preprocess, maxPixels, store: db.name }, ahead);
+  const decoded = decodeInOrder(entries, { preprocess: spec.preprocess, maxPixels, store: db.name, lookup: CONTENT_LOOKUP_MODULE }, ahead);
   try {
     for await (const p of decoded) {
       if (p.known) {
