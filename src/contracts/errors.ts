@@ -13,8 +13,9 @@ export type ErrorCode =
 export class MassivitError extends Error {
   readonly code: ErrorCode;
   readonly hint?: string;
-  constructor(code: ErrorCode, message: string, hint?: string) {
-    super(message);
+  /** `cause`: the error this one explains (an ONNX Runtime or file-system error), kept for debugging. */
+  constructor(code: ErrorCode, message: string, hint?: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'MassivitError';
     this.code = code;
     this.hint = hint;
@@ -32,8 +33,8 @@ export function invalidOption(name: string, expected: string, value: unknown): M
   return new MassivitError('BAD_OPTION', `Expected ${expected} for ${name} but received ${describe(value)}`);
 }
 
-export function badModel(message: string, hint?: string): MassivitError {
-  return new MassivitError('BAD_MODEL', message, hint);
+export function badModel(message: string, hint?: string, cause?: unknown): MassivitError {
+  return new MassivitError('BAD_MODEL', message, hint, cause);
 }
 
 export function errorMessage(err: unknown): string {

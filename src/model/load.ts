@@ -57,7 +57,7 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(readRegularFile(path, MAX_JSON_BYTES, path).toString('utf8')) as unknown;
   } catch (err) {
-    throw badModel(`Cannot read ${path}: ${errorMessage(err)}`);
+    throw badModel(`Cannot read ${path}: ${errorMessage(err)}`, undefined, err);
   }
 }
 
@@ -65,7 +65,7 @@ function readOnnx(path: string): Uint8Array {
   try {
     return new Uint8Array(readRegularFile(path, MAX_ONNX_BYTES, path));
   } catch (err) {
-    throw badModel(`Cannot read ${path}: ${errorMessage(err)}`);
+    throw badModel(`Cannot read ${path}: ${errorMessage(err)}`, undefined, err);
   }
 }
 

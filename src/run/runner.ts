@@ -53,7 +53,7 @@ export async function openRunner(spec: ModelSpec, plan: TapPlan, runOpts: RunOpt
     open = await createSession(bytes, runOpts);
   } catch (err) {
     if (err instanceof MassivitError) throw err;
-    throw badModel(`ONNX Runtime cannot load ${spec.onnxPath}: ${errorMessage(err)}`);
+    throw badModel(`ONNX Runtime cannot load ${spec.onnxPath}: ${errorMessage(err)}`, undefined, err);
   }
   const { height, width } = spec.preprocess;
   const all = { outputs, fetch, unique: sessionFetches({ fetch }) };

@@ -40,6 +40,10 @@ export async function createSession(bytes: Uint8Array, opts: RunOptions): Promis
   // ORT's own logger prints a failed CUDA provider load as an error; the notice below says it plainly. Set
   // here, not at import, so importing this module changes nothing.
   ort.env.logLevel = 'fatal';
+  // ONNX Runtime's telemetry (a device id and event database under ~/.cache/Microsoft/DeveloperTools, uploads
+  // to mobile.events.data.microsoft.com) stays off unless the user set ORT_DISABLE_TELEMETRY themselves (0 = on).
+  // It is read when the first session is created, so setting it here, before that, is enough.
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   if (opts.device !== 'cpu') {
     try {
       return { session: await ort.InferenceSession.create(bytes, options(opts.threads, ['cuda'])), device: 'cuda' };

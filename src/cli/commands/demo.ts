@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { demo } from '../../pipelines/demo.js';
+import { checkInputFolder, checkOutputFolder } from '../../pipelines/paths.js';
 
 export function demoCommand(): Command {
   return new Command('demo')
@@ -7,6 +8,9 @@ export function demoCommand(): Command {
     .option('--images <dir>', 'image folder (default: the photos bundled with massivit)')
     .option('--out <dir>', 'output folder (default: reports/demo in the current folder)')
     .action(async (flags: { images?: string; out?: string }) => {
+      // Before any model loads: a mistyped folder costs nothing.
+      if (flags.images !== undefined) checkInputFolder('--images', flags.images);
+      if (flags.out !== undefined) checkOutputFolder('--out', flags.out);
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const result = await demo({ ...flags, log });
       for (const { summary, outDir } of result.scans) {
