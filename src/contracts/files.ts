@@ -9,6 +9,9 @@ export const SUMMARY_FILE = 'scan.json';
 export const VIEW_FILE = join('views', 'feature-token.json');
 /** An intervention's results. */
 export const INTERVENE_FILE = 'intervene.json';
+/** The explicit-attention-bias test (`massivit bias`), and its page. */
+export const BIAS_FILE = 'bias.json';
+export const BIAS_HTML = 'bias.html';
 export const REPORT_FILE = 'report.html';
 export const COMPARE_FILE = 'compare.html';
 export const FIGURES_DIR = 'figures';

@@ -5,11 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BIAS_FILE, readBiasJson, type BiasJson, type BiasResult, type BiasVariant } from '../contracts/bias-json.js';
-import { errorMessage } from '../errors.js';
+import { BIAS_FILE, readBiasJson, type BiasJson, type BiasResult, type BiasVariant } from '../outputs/bias-json.js';
+import { errorMessage } from '../contracts/errors.js';
 import { esc, fmt, renderPage, sortableTable } from './html.js';
 import { emptyPart, type ReportPart } from './parts.js';
-import type { ScanJson } from './scan-json.js';
+import type { ScanJson } from '../outputs/scan-json.js';
 import { percent } from './svg-grid.js';
 
 const LABELS: Record<BiasVariant, string> = {

@@ -7,10 +7,10 @@
  * they are reshaped to [B, H, …] so the slots broadcast per head, and back.
  * key, value and logit are graph inputs, fed per run: logit −∞ gives the slot weight exactly 0.
  */
-import { badModel } from '../errors.js';
-import { attnPattern } from '../hooks.js';
-import { indexGraph, type GraphIndex } from './graph.js';
-import { DataType, type GraphBuilder, type GraphProto, type NodeProto } from './onnx.js';
+import { badModel } from '../contracts/errors.js';
+import { attnPattern } from '../contracts/hooks.js';
+import { indexGraph, type GraphIndex } from '../model/graph.js';
+import { DataType, type GraphBuilder, type GraphProto, type NodeProto } from '../model/onnx.js';
 
 export interface AttentionBiasEdit {
   kind: 'attention-bias';

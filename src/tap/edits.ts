@@ -7,9 +7,9 @@
  * issue 14: a token appended after the embeddings, MLP neurons' max moved into it), 'neurons' (neuron
  * edits). 'attention-bias' (issue 15: extra key/value slots in one attention) lives in attention-bias.ts.
  */
-import { badModel } from '../errors.js';
-import { hookLayer, layerHook, type ResidPostHook, type ResidPreHook } from '../hooks.js';
-import { DataType, type GraphBuilder, type GraphProto } from './onnx.js';
+import { badModel } from '../contracts/errors.js';
+import { hookLayer, layerHook, type ResidPostHook, type ResidPreHook } from '../contracts/hooks.js';
+import { DataType, type GraphBuilder, type GraphProto } from '../model/onnx.js';
 import { attentionBias, attentionBiasFeeds, attentionBiasIdentity, type AttentionBiasEdit, type AttentionBiasInputs, type AttentionBiasValues } from './attention-bias.js';
 
 export { attentionBiasAt, type AttentionBiasEdit, type AttentionBiasInputs, type AttentionBiasValues } from './attention-bias.js';

@@ -9,9 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bias } from '../../src/bias.js';
-import { readBiasJson, type BiasJson, type BiasVariant } from '../../src/contracts/bias-json.js';
-import { writeScanReport } from '../../src/report/index.js';
+import { bias } from '../../src/pipelines/bias.js';
+import { readBiasJson, type BiasJson, type BiasVariant } from '../../src/outputs/bias-json.js';
+import { writeScanReport } from '../../src/pipelines/report.js';
 import { biasPart } from '../../src/report/sections-bias.js';
 import { CLI, fixtureModel, IMAGES, realVitTiny, ROOT, tempDir } from '../helpers/env.js';
 
@@ -93,10 +93,10 @@ describe('bias.json reader and CLI', () => {
   it('names the broken field of a bad bias.json', () => {
     const dir = tempDir('bias-bad');
     const path = join(dir, 'bias.json');
-    writeFileSync(path, JSON.stringify({ version: 1, model: { name: 'x', sha256: 'y', kind: 'classifier' }, layer: -1 }));
-    expect(() => readBiasJson(path)).toThrow(/is not a bias.json of version 1: layer/);
+    writeFileSync(path, JSON.stringify({ version: 1, tool: { name: 'massivit', version: '0' }, model: { name: 'x', family: 'vit', sha256: 'y', kind: 'classifier', output: 'logits' }, layer: -1 }));
+    expect(() => readBiasJson(path)).toThrow(/bias.json: layer must be a non-negative integer/);
     writeFileSync(path, '{');
-    expect(() => readBiasJson(path)).toThrow(/is not a bias.json of version 1/);
+    expect(() => readBiasJson(path)).toThrow(/is not JSON/);
     expect(() => readBiasJson(join(dir, 'none.json'))).toThrow(/no such file/);
   });
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { derangement, seededNormal } from '../../src/analyze/effects.js';
-import { intervene, type InterveneJson, type InterveneResult } from '../../src/intervene.js';
+import { intervene, type InterveneJson, type InterveneResult } from '../../src/pipelines/intervene.js';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 
 const DEMO = fixtureModel('synthetic-dinov2-reg');

@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { bias } from '../../bias.js';
-import { BIAS_HTML, type BiasJson } from '../../contracts/bias-json.js';
+import { bias } from '../../pipelines/bias.js';
+import { BIAS_HTML, type BiasJson } from '../../outputs/bias-json.js';
 import { resolveModel } from '../../model/registry.js';
-import { parseInRange, RANGES } from '../../options/ranges.js';
-import { checkInputFolder, checkModelPath, checkOutputFolder } from '../../options/paths.js';
+import { parseInRange, RANGES } from '../../contracts/ranges.js';
+import { checkInputFolder, checkModelPath, checkOutputFolder } from '../../pipelines/paths.js';
 import { biasPage } from '../../report/sections-bias.js';
 import { DEVICES, type Device } from '../../run/session.js';
 import { rangeFlag } from '../options.js';
