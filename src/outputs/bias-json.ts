@@ -87,7 +87,7 @@ const biasShape = record<BiasJson>({
 const HINT = 'Pass the bias.json written by `massivit bias --out <dir>`';
 
 /** A parsed bias.json, checked field by field; a bad field is one BAD_OUTPUT line naming the file and the field. */
-export function checkBias(file: string, json: unknown): BiasJson {
+function checkBias(file: string, json: unknown): BiasJson {
   return checkFile(file, biasShape, json, HINT);
 }
 

@@ -58,8 +58,8 @@ export interface Target {
   scanDir: string | null;
 }
 
-export const NOISE_RULE = 'each cell drawn per image from a normal with the cell’s dataset mean and standard deviation (seed + 1)';
-export const SHUFFLE_RULE = 'each image takes the cells’ values of another image of the set, by a seeded random derangement (a cycle through all images; seed + 2)';
+const NOISE_RULE = 'each cell drawn per image from a normal with the cell’s dataset mean and standard deviation (seed + 1)';
+const SHUFFLE_RULE = 'each image takes the cells’ values of another image of the set, by a seeded random derangement (a cycle through all images; seed + 2)';
 
 /** Which output the effect is measured on: logits for classifiers, else the pooled output, else CLS of the last hidden state. */
 export function outputChoice(names: string[]): { kind: 'classifier' | 'features'; name: string; clsOnly: boolean } {
@@ -77,7 +77,7 @@ export function vectors(t: ort.Tensor, clsOnly: boolean): Float32Array[] {
 }
 
 /** Class labels from the first path segment, when every image sits in a sub-folder and there are ≥ 2 of them. */
-export function classLabels(rels: string[]): string[] | null {
+function classLabels(rels: string[]): string[] | null {
   if (rels.length === 0 || rels.some((r) => !r.includes('/'))) return null;
   const labels = rels.map((r) => r.split('/')[0]);
   return new Set(labels).size >= 2 ? labels : null;

@@ -101,7 +101,7 @@ export function massiveCells(scanDir: string, layer: number): NonNullable<Return
 }
 
 /** Checks the options that need no model; returns the batch, seed and pixel limit to use. */
-export function checkInterveneOptions(opts: InterveneOptions): { modes: InterventionMode[]; batch: number; seed: number; maxPixels: number } {
+function checkInterveneOptions(opts: InterveneOptions): { modes: InterventionMode[]; batch: number; seed: number; maxPixels: number } {
   const modes = opts.modes ?? [...INTERVENTION_MODES];
   for (const m of modes) if (!INTERVENTION_MODES.includes(m)) throw invalidOption('--mode', `one of ${INTERVENTION_MODES.join(', ')}`, m);
   if (opts.target !== undefined && !INTERVENTION_TARGETS.includes(opts.target)) throw invalidOption('--target', `one of ${INTERVENTION_TARGETS.join(', ')}`, opts.target);

@@ -36,7 +36,7 @@ export function findBias(scanDir: string, scan: ScanJson, notes: string[]): Bias
 }
 
 /** The answer in one sentence. */
-export function biasSentence(j: BiasJson): string {
+function biasSentence(j: BiasJson): string {
   const by = (v: BiasVariant) => j.results.find((r) => r.variant === v);
   const [zero, both, orig] = [by('zero'), by('bias + zero'), by('original')];
   if (!zero || !both || !orig) return 'The bias test is incomplete: a zero or bias + zero row is missing.';
