@@ -20,7 +20,7 @@ import { displayName, NON_UTF8_SUFFIX } from './walk.js';
 export type FilePath = string | Buffer;
 
 /** No image format a ViT scan reads comes near this; a larger "image" is refused, not read into memory. */
-export const MAX_IMAGE_BYTES = 1024 ** 3;
+const MAX_IMAGE_BYTES = 1024 ** 3;
 
 function kind(info: Stats): string {
   if (info.isDirectory()) return 'a folder';

@@ -34,7 +34,7 @@ export interface ModelSpec {
 }
 
 /** For a bare .onnx without config.json. */
-export interface BareModelOptions {
+interface BareModelOptions {
   family?: Family;
   registers?: number;
   patchSize?: number;

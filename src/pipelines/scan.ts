@@ -89,7 +89,7 @@ function fingerprint(spec: ModelSpec, criteria: ScanCriteria, topK: number, maxP
  * Opens (or creates) the output folder and its store; refuses a folder that holds something else, or a
  * scan of another image folder (`images`, the real path). Records the fingerprint and the image root.
  */
-export function openOutput(out: string, print: string, images?: string, shard?: Shard): Db {
+function openOutput(out: string, print: string, images?: string, shard?: Shard): Db {
   const dir = resolve(out);
   if (existsSync(dir)) {
     removeStaleLitter(dir, STORE_FILE); // a killed merge or write into this folder
@@ -255,7 +255,7 @@ async function runScan(
   }
 }
 
-export function buildScanJson(db: Db, spec: ModelSpec, criteria: ScanCriteria, topK: number, shard?: Shard): ScanJson {
+function buildScanJson(db: Db, spec: ModelSpec, criteria: ScanCriteria, topK: number, shard?: Shard): ScanJson {
   // One code path for scans and merges (store/scan-meta.ts), so a merge of all shards equals a single run.
   return scanJsonFrom(db, summaryInputs(spec, criteria, topK), shard ? [shard] : undefined);
 }

@@ -12,7 +12,7 @@ import {
   animated, blockPattern, bmp, floatTiff, H, jpeg, jpegWithSize, noise, orientStored, png, pngBadCrc, pngWithSize, raw, srgbToLinear, W,
 } from './images.js';
 
-export type Expect = 'scanned' | 'ignored' | RegExp;
+type Expect = 'scanned' | 'ignored' | RegExp;
 
 export interface HostileCase {
   /** What the case is about (test titles). */
