@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT, tempDir } from '../helpers/env.js';
-import { copyFixture, editConfig, editGraph, externalWeights } from './broken-models.js';
+import { copyFixture, editConfig, editGraph, externalWeights } from '../helpers/broken-models.js';
 
 /** The built CLI, asynchronously, so the cases run side by side (each is mostly process start-up). */
 function massivit(...args: string[]): Promise<{ code: number | null; signal: string | null; stderr: string }> {

@@ -5,7 +5,7 @@
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { chmodSync, chownSync } from 'node:fs';
-import { CLI, ROOT } from '../helpers/env.js';
+import { CLI, ROOT } from './env.js';
 
 const NOBODY = 65534;
 

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import {
   animated, blockPattern, bmp, floatTiff, H, jpeg, jpegWithSize, noise, orientStored, png, pngBadCrc, pngWithSize, raw, srgbToLinear, W,
-} from './images.js';
+} from './hostile-images.js';
 
 type Expect = 'scanned' | 'ignored' | RegExp;
 
