@@ -157,11 +157,11 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const walkErrors = walked.errors.filter((e) => !opts.shard || inShard(e.rel, opts.shard));
   const outDir = resolve(opts.out);
   const db = openOutput(outDir, fingerprint(spec, criteria, topK, maxPixels, analysis), imagesRoot, opts.shard);
-  saveAnalysis(db, analysis);
-  recordScanStart(db, summaryInputs(spec, criteria, topK), opts.shard); // merge rebuilds scan.json from this
   let summary: ScanJson;
   let kept: number;
   try {
+    saveAnalysis(db, analysis);
+    recordScanStart(db, summaryInputs(spec, criteria, topK), opts.shard); // merge rebuilds scan.json from this
     const visible = new Set([...walked.entries, ...walked.errors].map((e) => e.rel));
     dropUnselected(db, visible, new Set([...entries, ...walkErrors].map((e) => e.rel)));
     await runScan(db, tapped, criteria, entries, walkErrors, batch, maxPixels, opts.onProgress);
@@ -174,6 +174,9 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     recordScanFinished(db);
     settleStore(db);
     if (opts.view !== false) await captureViewOrWarn({ runner: tapped, scan: summary, db, imagesRoot, outDir, maxPixels }, opts.onNotice);
+  } catch (err) {
+    // Each batch is one transaction: what was committed stays, and the same command resumes from it.
+    throw diskError(err, join(opts.out, STORE_FILE), 'the images stored before it are kept; free space and run the same scan again to resume') ?? err;
   } finally {
     db.close();
     await tapped.close();
@@ -225,6 +228,7 @@ async function runScan(
       if (plan.reduce!.attention) job.attention = Object.fromEntries(attentionOutputs.map((n) => [n, { data: out[n].data as Float32Array, dims: out[n].dims }]));
     }
     const stored = analyser.analyse(job);
+    stored.catch(() => {}); // its failure surfaces through `written` below; not "unhandled" while the last batch is awaited
     await written; // batches are stored in order; at most two are held at once
     const count = job.images.length + job.failures.length + job.known.length;
     written = stored.then(() => {
