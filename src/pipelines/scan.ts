@@ -213,17 +213,17 @@ async function runScan(
   const progress: ScanProgress = { done: 0, total: entries.length, failed: walkErrors.length, reused: 0 };
   let written = analyser.analyse({ images: [], hidden: [], failures: walkErrors.map((e) => ({ path: e.rel, hash: null, reason: e.reason })), known: [] });
   written.catch(() => {}); // awaited by the first flush
-  let pending: Prepared[] = [];
+  let pending: Prepared<'ok'>[] = [];
   let failures: ImageFailure[] = [];
   let reused: KnownFile[] = [];
   const flush = async () => {
     const items = pending;
-    const job: BatchJob = { images: items.map((p) => ({ path: p.entry.rel, hash: p.hash!, width: p.width!, height: p.height! })), hidden: [], failures, known: reused };
+    const job: BatchJob = { images: items.map((p) => ({ path: p.entry.rel, hash: p.hash!, width: p.width, height: p.height })), hidden: [], failures, known: reused };
     pending = [];
     failures = [];
     reused = [];
     if (items.length > 0) {
-      const out = await tapped.run(items.map((p) => p.pixels!));
+      const out = await tapped.run(items.map((p) => p.pixels));
       job.hidden = plan.expose.map((hook) => out[hook].data as Float32Array); // plan.expose[i] is layerHook(i)
       if (plan.reduce!.attention) job.attention = Object.fromEntries(attentionOutputs.map((n) => [n, { data: out[n].data as Float32Array, dims: out[n].dims }]));
     }
@@ -243,10 +243,10 @@ async function runScan(
   const decoded = decodeInOrder(entries, { preprocess: spec.preprocess, maxPixels, store: db.name, lookup: CONTENT_LOOKUP_MODULE }, ahead);
   try {
     for await (const p of decoded) {
-      if (p.known) {
-        reused.push({ path: p.entry.rel, hash: p.hash! });
+      if (p.status === 'known') {
+        reused.push({ path: p.entry.rel, hash: p.hash });
         progress.reused += 1;
-      } else if (p.error) {
+      } else if (p.status === 'error') {
         failures.push({ path: p.entry.rel, hash: p.hash, reason: p.error });
         progress.failed += 1;
       } else pending.push(p);
