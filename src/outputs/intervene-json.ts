@@ -1,10 +1,13 @@
 /**
- * The intervene.json contract (`massivit intervene`, documented in the README's intervene.json part):
- * its type, the modes and targets it names. Version 1; fields added since (target, layers, cells.tokens,
- * cells.list[].sd, results[].seed, rules) are optional, so a reader of the old fields reads new files.
- * The validating reader is file-shapes.ts's checkIntervene.
+ * intervene.json, the result of `massivit intervene` (README "intervene.json"): its type, its documented
+ * shape, and the one reader that checks both. Version 1; the fields added with noise, shuffle and targets
+ * (target, layers, cells.tokens, cells.list[].sd, results[].seed, rules) are optional, so a reader of the
+ * old fields reads new files, and older files (without them) still pass.
  */
+import { readFileSync } from 'node:fs';
+import { MassivitError, errorMessage } from '../contracts/errors.js';
 import type { TokenRole } from '../model/layout.js';
+import { checkFile, count, finite, flag, list, measure, nullable, oneOf, optional, record, text, tuple, type Check } from './validate.js';
 
 export type InterventionMode = 'zero' | 'mean' | 'noise' | 'shuffle';
 export const INTERVENTION_MODES: readonly InterventionMode[] = ['zero', 'mean', 'noise', 'shuffle'];
@@ -70,4 +73,53 @@ export interface InterveneJson {
   results: InterveneResult[];
   /** How noise and shuffle draw their values (present when those modes ran). */
   rules?: Partial<Record<'noise' | 'shuffle', string>>;
+}
+
+const m = measure as Check<number>;
+const role = oneOf('cls', 'register', 'patch');
+const cell = record<InterveneCell>({ token: count, dim: count, role, position: optional(tuple<[number, number]>(count, count)), mean: m, meanAbs: m, sd: optional(m) });
+const result = record<InterveneResult>({
+  mode: oneOf('zero', 'mean', 'noise', 'shuffle', 'control-zero'),
+  cells: count,
+  top1Agreement: measure,
+  meanKL: measure,
+  maxKL: measure,
+  cosine: record<InterveneResult['cosine']>({ mean: m, min: m }),
+  knnAccuracy: measure,
+  seed: optional(finite),
+});
+
+const interveneShape = record<InterveneJson>({
+  version: oneOf(1),
+  tool: record<InterveneJson['tool']>({ name: oneOf('massivit'), version: text }),
+  model: record<InterveneJson['model']>({ name: text, family: text, sha256: text, kind: oneOf('classifier', 'features'), output: text, synthetic: optional(flag) }),
+  target: optional(oneOf(...INTERVENTION_TARGETS)),
+  layer: count,
+  hook: text,
+  layers: optional(list(count)),
+  at: record<InterveneJson['at']>({
+    requested: ((v, p) => (v === 'auto' ? 'auto' : count(v, p))) as Check<number | 'auto'>,
+    source: oneOf('explicit', 'emergence', 'near-miss emergence', 'first layer'),
+  }),
+  cells: record<InterveneJson['cells']>({ source: oneOf('explicit', 'scan: massive', 'scan: near-miss', 'registers', 'cls'), scan: nullable(text), list: list(cell), tokens: optional(list(count)) }),
+  control: record<InterveneJson['control']>({ seed: finite, rule: text, list: list(cell) }),
+  images: record<InterveneJson['images']>({ used: count, failed: count, errors: list(record<{ path: string; reason: string }>({ path: text, reason: text })) }),
+  classes: nullable(list(text)),
+  knn: nullable(record<NonNullable<InterveneJson['knn']>>({ k: count, metric: oneOf('cosine'), baseline: m })),
+  results: list(result),
+  rules: optional(record<NonNullable<InterveneJson['rules']>>({ noise: optional(text), shuffle: optional(text) })),
+});
+
+/** The one reader of intervene.json: version and every documented field checked (exit 2 when bad). */
+export function readInterveneJson(path: string): InterveneJson {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new MassivitError('BAD_OPTION', `Cannot read ${path}: ${errorMessage(err)}`, 'Pass the intervene.json written by `massivit intervene --out <dir>`');
+  }
+  if ((json as Partial<InterveneJson> | null)?.version !== 1) {
+    throw new MassivitError('BAD_OPTION', `${path} is not an intervene.json of version 1`, 'Pass the intervene.json written by `massivit intervene --out <dir>`');
+  }
+  return checkFile(path, interveneShape, json, 'Pass the intervene.json written by `massivit intervene --out <dir>`');
 }

@@ -6,7 +6,6 @@
  * Zeroing alone overstates how much a model depends on the cells' content (Parodi et al. 2026), hence the
  * four modes. Writes <out>/intervene.json; the runs themselves are in intervene-run.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { ensureOutputDir } from '../contracts/atomic.js';
 import { join, resolve } from 'node:path';
 import { MassivitError, invalidOption } from '../contracts/errors.js';
@@ -15,11 +14,11 @@ import { DEFAULT_LIMITS } from '../images/preprocess.js';
 import { checkRanges } from './checks.js';
 import { checkInputFolder, checkOutputFolder } from './paths.js';
 import { loadModel, type ModelSpec } from '../model/load.js';
-import type { ScanJson } from '../outputs/scan-json.js';
+import { readScanJson } from '../outputs/scan-json-read.js';
 import { openRunner } from '../run/runner.js';
 import type { RunOptions } from '../run/session.js';
 import { scan, writeJsonAtomic } from './scan.js';
-import { INTERVENE_FILE, STORE_FILE, SUMMARY_FILE } from '../contracts/files.js';
+import { INTERVENE_FILE, STORE_FILE } from '../contracts/files.js';
 import { openStoreReadOnly } from '../store/reads.js';
 import { scanCells } from '../store/queries-intervene.js';
 import { cellsAt } from '../tap/edits.js';
@@ -37,13 +36,6 @@ export function parseCells(text: string): CellRef[] {
     return { token: Number(m[1]), dim: Number(m[2]) };
   });
   return cells;
-}
-
-// TODO(lead): contracts reader
-function readScan(dir: string): ScanJson {
-  const path = join(dir, SUMMARY_FILE);
-  if (!existsSync(path)) throw new MassivitError('BAD_OPTION', `--scan ${dir} holds no ${SUMMARY_FILE}`, 'Pass the --out folder of a massivit scan');
-  return JSON.parse(readFileSync(path, 'utf8')) as ScanJson;
 }
 
 /** Registers or CLS: every dim of those tokens at every layer from `at` (auto: 0) to the last block's input. */
@@ -74,7 +66,7 @@ async function resolveTarget(spec: ModelSpec, opts: InterveneOptions, outDir: st
     opts.onNotice?.(`no --scan given: scanning ${opts.images} into ${scanDir} to find the cells`);
     await scan({ model: spec, images: opts.images, out: scanDir, batch: opts.batch, device: opts.device, threads: opts.threads, limit: opts.limit, maxPixels: opts.maxPixels, view: false });
   }
-  const summary = readScan(scanDir);
+  const summary = readScanJson(scanDir);
   let layer: number;
   let atSource: Target['atSource'] = 'explicit';
   if (typeof at === 'number') layer = at;

@@ -14,16 +14,14 @@ export interface Criteria {
   outlierRatio: number;
 }
 
-export const STAT_SUFFIXES = ['topk_values', 'topk_indices', 'median', 'norms', 'dim_massive', 'dim_outlier'] as const;
-export type StatSuffix = (typeof STAT_SUFFIXES)[number];
-
+const STAT_SUFFIXES = ['topk_values', 'topk_indices', 'median', 'norms', 'dim_massive', 'dim_outlier'] as const;
 export interface ReduceContext {
   b: GraphBuilder;
   opset: number;
 }
 
 /** Reduce* ops take axes as an attribute before opset 18 (ReduceSum: before 13), as an input after. */
-export function reduce(ctx: ReduceContext, op: string, x: string, axes: number[], keepdims: 0 | 1): string {
+function reduce(ctx: ReduceContext, op: string, x: string, axes: number[], keepdims: 0 | 1): string {
   const axesAsInput = op === 'ReduceSum' ? ctx.opset >= 13 : ctx.opset >= 18;
   if (axesAsInput) return ctx.b.one(op, [x, ctx.b.constant(axes, [axes.length], 'int64')], { keepdims });
   return ctx.b.one(op, [x], { axes, keepdims });
