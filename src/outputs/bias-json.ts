@@ -9,8 +9,7 @@ import { BIAS_VARIANTS, type BiasResult, type BiasShare } from '../analyze/bias.
 import { MassivitError, errorMessage } from '../contracts/errors.js';
 import { checkFile, count, finite, flag, list, measure, nullable, oneOf, optional, record, text, type Check } from './validate.js';
 
-export { BIAS_VARIANTS, type BiasResult, type BiasShare, type BiasVariant } from '../analyze/bias.js';
-export { BIAS_FILE, BIAS_HTML } from '../contracts/files.js';
+export type { BiasResult, BiasVariant } from '../analyze/bias.js';
 export const BIAS_JSON_VERSION = 1;
 
 export interface BiasJson {

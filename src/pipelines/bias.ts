@@ -10,7 +10,8 @@
 import { join, resolve } from 'node:path';
 import { ensureOutputDir } from '../contracts/atomic.js';
 import { DEFAULT_CRITERIA } from '../contracts/criteria.js';
-import { BIAS_FILE, BIAS_JSON_VERSION, type BiasJson } from '../outputs/bias-json.js';
+import { BIAS_FILE } from '../contracts/files.js';
+import { BIAS_JSON_VERSION, type BiasJson } from '../outputs/bias-json.js';
 import { effect, noSlots, Shares, SinkSums, type BiasResult, type BiasVariant } from '../analyze/bias.js';
 import { MassivitError, invalidOption } from '../contracts/errors.js';
 import { attnPattern, layerHook } from '../contracts/hooks.js';

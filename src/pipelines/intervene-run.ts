@@ -83,7 +83,7 @@ function classLabels(rels: string[]): string[] | null {
   return new Set(labels).size >= 2 ? labels : null;
 }
 
-export interface MeasureArgs {
+interface MeasureArgs {
   spec: ModelSpec;
   opts: InterveneOptions;
   target: Target;

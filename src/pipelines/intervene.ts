@@ -26,7 +26,7 @@ import { measure, outputChoice, type InterveneOptions, type Target } from './int
 import { INTERVENTION_MODES, INTERVENTION_TARGETS, type CellRef, type InterveneJson, type InterventionMode } from '../outputs/intervene-json.js';
 
 export * from '../outputs/intervene-json.js';
-export type { InterveneOptions, Target } from './intervene-run.js';
+export type { InterveneOptions } from './intervene-run.js';
 
 /** Parses `token:dim,token:dim`. */
 export function parseCells(text: string): CellRef[] {

@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BIAS_FILE, readBiasJson, type BiasJson, type BiasResult, type BiasVariant } from '../outputs/bias-json.js';
+import { BIAS_FILE } from '../contracts/files.js';
+import { readBiasJson, type BiasJson, type BiasResult, type BiasVariant } from '../outputs/bias-json.js';
 import { errorMessage } from '../contracts/errors.js';
 import { esc, fmt, renderPage, sortableTable } from './html.js';
 import { emptyPart, type ReportPart } from './parts.js';

@@ -12,7 +12,7 @@ import { hookLayer, layerHook, type ResidPostHook, type ResidPreHook } from '../
 import { DataType, type GraphBuilder, type GraphProto } from '../model/onnx.js';
 import { attentionBias, attentionBiasFeeds, attentionBiasIdentity, type AttentionBiasEdit, type AttentionBiasInputs, type AttentionBiasValues } from './attention-bias.js';
 
-export { attentionBiasAt, type AttentionBiasEdit, type AttentionBiasInputs, type AttentionBiasValues } from './attention-bias.js';
+export { attentionBiasAt, type AttentionBiasEdit, type AttentionBiasValues } from './attention-bias.js';
 
 /** `y = x * mask + fill` at one hidden state x; mask and fill are [1, tokens, dims] graph inputs. */
 export interface CellsEdit {

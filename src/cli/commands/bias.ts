@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { bias } from '../../pipelines/bias.js';
-import { BIAS_HTML, type BiasJson } from '../../outputs/bias-json.js';
+import { BIAS_HTML } from '../../contracts/files.js';
+import type { BiasJson } from '../../outputs/bias-json.js';
 import { resolveModel } from '../../model/registry.js';
 import { parseInRange, RANGES } from '../../contracts/ranges.js';
 import { checkInputFolder, checkModelPath, checkOutputFolder } from '../../pipelines/paths.js';
@@ -72,7 +73,7 @@ const fmt = (v: number | null, digits = 4) => (v === null ? '-' : v.toFixed(digi
 const row = ([name, ...rest]: string[]) => name.padEnd(22) + rest.map((v) => v.padStart(12)).join('');
 
 /** The table printed on stdout. */
-export function describeBias(r: BiasJson): string {
+function describeBias(r: BiasJson): string {
   const lines = [
     `${r.model.name}${r.model.synthetic ? ' (SYNTHETIC)' : ''}: ${r.sinks.removal} removed at layer ${r.layer} (${r.at.source}); bias slot in blocks ${r.blocks[0]}–${r.blocks[r.blocks.length - 1]}; ${r.images.used} images, output ${r.model.output}`,
     `sinks: tokens ${r.sinks.tokens.join(', ')}; slot logit log(${r.sinks.tokens.length}) = ${r.slot.logit.toFixed(3)}`,
