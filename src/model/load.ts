@@ -8,8 +8,8 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { readRegularFile } from '../contracts/regular-file.js';
 import { badModel, errorMessage } from '../errors.js';
 import { findHooks, type HookTable } from '../tap/plan.js';
-import { decodeModel, encodeModel, type ModelProto } from '../tap/onnx.js';
-import { inlineExternalData } from './external-data.js';
+import { decodeModel, type ModelProto } from '../tap/onnx.js';
+import { externalDataOf, hashExternalData, type ExternalData } from './external-data.js';
 import { parseArchConfig, type ArchConfig, type Family } from './config.js';
 import { tokenLayout, type TokenLayout } from './layout.js';
 import { patchKernel } from './patch.js';
@@ -21,8 +21,17 @@ export interface ModelSpec {
   /** Folder holding config.json, or the .onnx's folder for a bare file. */
   dir: string;
   onnxPath: string;
+  /**
+   * SHA-256 of the .onnx file, then of each external weights file (name and content, streamed): any change
+   * to what the model computes changes it.
+   */
   sha256: string;
+  /** The .onnx file as read: its external weights stay in their files (see `externalData`). */
   bytes: Uint8Array;
+  /** Where the graph's external weights live; ONNX Runtime reads them from there (run/session.ts). */
+  externalData?: ExternalData;
+  /** Bytes of weights: the .onnx file plus its external weights (the memory a session needs for them). */
+  weightBytes: number;
   arch: ArchConfig;
   preprocess: PreprocessSpec;
   tokens: TokenLayout;
@@ -165,14 +174,20 @@ function imageInput(model: ModelProto): string {
   throw badModel(`The model's input is not 'pixel_values' (found ${names}): massivit scans image models exported like Hugging Face / optimum do`);
 }
 
+/** The .onnx bytes alone for a single-file model (the hash stores have always recorded), then the side files. */
+function modelHash(bytes: Uint8Array, external: ExternalData | undefined): string {
+  const hash = createHash('sha256').update(bytes);
+  return (external ? hashExternalData(hash, external) : hash).digest('hex');
+}
+
 export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
   const { dir, onnxPath } = resolveFiles(resolve(path), opts.file);
   const configPath = join(dir, 'config.json');
   const hasConfig = existsSync(configPath);
   const arch0 = hasConfig ? parseArchConfig(readJson(configPath)) : undefined;
-  const fileBytes = readOnnx(onnxPath);
-  const model = decode(fileBytes, onnxPath);
-  const bytes = inlineExternalData(model, onnxPath) ? encodeModel(model) : fileBytes;
+  const bytes = readOnnx(onnxPath);
+  const model = decode(bytes, onnxPath);
+  const externalData = externalDataOf(model, onnxPath);
   const inputName = imageInput(model);
   let hooks: HookTable;
   try {
@@ -196,8 +211,10 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
     name: hasConfig ? basename(dir) : basename(onnxPath, '.onnx'),
     dir,
     onnxPath,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha256: modelHash(bytes, externalData),
     bytes,
+    ...(externalData ? { externalData } : {}),
+    weightBytes: bytes.length + (externalData?.bytes ?? 0),
     arch,
     preprocess,
     tokens: tokenLayout(arch, preprocess.height, preprocess.width),

@@ -50,7 +50,7 @@ export async function openRunner(spec: ModelSpec, plan: TapPlan, runOpts: RunOpt
   const { bytes, outputs, fetch, inputs } = applyTap(spec.bytes, plan);
   let open: OpenSession;
   try {
-    open = await createSession(bytes, runOpts);
+    open = await createSession(bytes, runOpts, spec.externalData?.dir);
   } catch (err) {
     if (err instanceof MassivitError) throw err;
     throw badModel(`ONNX Runtime cannot load ${spec.onnxPath}: ${errorMessage(err)}`);
