@@ -37,6 +37,8 @@ export interface ModelSpec {
   tokens: TokenLayout;
   hooks: HookTable;
   inputName: string;
+  /** The batch size the graph's input fixes (an export traced with batch 1), absent when it is dynamic. */
+  fixedBatch?: number;
   outputNames: string[];
   precision: Precision;
   warnings: string[];
@@ -180,6 +182,13 @@ function modelHash(bytes: Uint8Array, external: ExternalData | undefined): strin
   return (external ? hashExternalData(hash, external) : hash).digest('hex');
 }
 
+/** The input's first dimension when the export fixed it (dim_value), undefined when it is symbolic. */
+function fixedBatchOf(model: ModelProto, inputName: string): number | undefined {
+  const dim = (model.graph!.input ?? []).find((i) => i.name === inputName)?.type?.tensorType?.shape?.dim?.[0];
+  const value = dim?.dimValue === undefined || dim.dimValue === null ? 0 : Number(dim.dimValue);
+  return value > 0 ? value : undefined;
+}
+
 export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
   const { dir, onnxPath } = resolveFiles(resolve(path), opts.file);
   const configPath = join(dir, 'config.json');
@@ -206,6 +215,7 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
   const ppPath = join(dir, 'preprocessor_config.json');
   const preprocess = existsSync(ppPath) && hasConfig ? parsePreprocessor(readJson(ppPath), arch.family) : defaultPreprocessor(opts.imageSize ?? arch.imageSize, arch.family);
   const precision = detectPrecision(model);
+  const fixedBatch = fixedBatchOf(model, inputName);
   const warning = precisionWarning(precision);
   return {
     name: hasConfig ? basename(dir) : basename(onnxPath, '.onnx'),
@@ -220,6 +230,7 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
     tokens: tokenLayout(arch, preprocess.height, preprocess.width),
     hooks,
     inputName,
+    ...(fixedBatch !== undefined ? { fixedBatch } : {}),
     outputNames: (model.graph!.output ?? []).map((o) => o.name ?? ''),
     precision,
     warnings: warning ? [warning] : [],

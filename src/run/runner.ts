@@ -79,12 +79,38 @@ export async function openRunner(spec: ModelSpec, plan: TapPlan, runOpts: RunOpt
     return byOutputName(chosen, raw) as Outputs;
   };
   const close = () => open.session.release();
+  const fixed = spec.fixedBatch;
+  const runAny: Runner['run'] = fixed === undefined ? run : (pixels, request) => runInFixedBatches(fixed, 3 * height * width, pixels, request, run);
   try {
-    return { spec: await probe(spec, plan, run), plan, open, outputs, run, close };
+    return { spec: await probe(spec, plan, runAny), plan, open, outputs, run: runAny, close };
   } catch (err) {
     await close();
     throw err;
   }
+}
+
+/**
+ * A graph whose input fixes the batch (an export traced with batch 1) runs `fixed` images per pass: the
+ * last pass is padded with blank images, and the results of several passes are joined along the batch.
+ * scan picks batch = `fixed`, so its passes return the session's own tensors, uncopied.
+ */
+async function runInFixedBatches(fixed: number, per: number, pixels: Float32Array[], request: RunRequest | undefined, run: Runner['run']): Promise<Outputs> {
+  if (pixels.length === fixed) return run(pixels, request);
+  const parts: Outputs[] = [];
+  for (let i = 0; i < pixels.length; i += fixed) {
+    const chunk = pixels.slice(i, i + fixed);
+    while (chunk.length < fixed) chunk.push(new Float32Array(per));
+    parts.push(await run(chunk, request));
+  }
+  const joined: Outputs = {};
+  for (const name of Object.keys(parts[0])) {
+    const first = parts[0][name];
+    const perImage = first.size / fixed;
+    const data = new (first.data.constructor as new (n: number) => Float32Array)(pixels.length * perImage);
+    parts.forEach((p, j) => data.set((p[name].data as Float32Array).subarray(0, Math.min(fixed, pixels.length - j * fixed) * perImage), j * fixed * perImage));
+    joined[name] = new ort.Tensor(first.type as 'float32', data, [pixels.length, ...first.dims.slice(1)]);
+  }
+  return joined;
 }
 
 function fail(message: string): never {

@@ -16,7 +16,7 @@ export interface ScanFlags {
   model: string;
   images: string;
   out: string;
-  batch: number;
+  batch?: number;
   device: Device;
   threads: number;
   absThreshold: number;
@@ -46,7 +46,7 @@ export function scanCommand(): Command {
     .requiredOption('-m, --model <path>', 'model folder (HF layout) or .onnx file')
     .requiredOption('-i, --images <dir>', 'image folder (walked recursively)')
     .requiredOption('-o, --out <dir>', 'output folder (scan.json, scan.sqlite, report.html)')
-    .option('-b, --batch <n>', 'images per forward pass', rangeFlag('batch'), 8)
+    .option('-b, --batch <n>', 'images per forward pass (default 8; fewer for big models, 1 for a fixed-batch graph)', rangeFlag('batch'))
     .addOption(new Option('--device <device>', 'execution provider').choices(DEVICES).default('auto'))
     .option('--threads <n>', 'ONNX Runtime intra-op threads (0 = all cores)', rangeFlag('threads'), 0)
     .option('--abs-threshold <n>', 'massive: |a| greater than this', rangeFlag('absThreshold'), DEFAULT_CRITERIA.absThreshold)
@@ -79,7 +79,7 @@ export function scanCommand(): Command {
       checkBareModelFlags(modelPath, { '--family': bare.family, '--registers': bare.registers, '--patch-size': bare.patchSize, '--image-size': bare.imageSize });
       const bar = progressBar();
       const model = loadModel(modelPath, { family: flags.family, registers: flags.registers, patchSize: flags.patchSize, imageSize: flags.imageSize });
-      checkBatchMemory(flags.batch, model.arch.numLayers + 1, model.tokens.sequenceLength, model.arch.hiddenSize);
+      if (flags.batch !== undefined) checkBatchMemory(flags.batch, model.arch.numLayers + 1, model.tokens.sequenceLength, model.arch.hiddenSize);
       const { summary, outDir } = await scan({
         model,
         images: flags.images,
