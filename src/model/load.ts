@@ -8,7 +8,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { readRegularFile } from '../contracts/regular-file.js';
 import { badModel, errorMessage } from '../errors.js';
 import { findHooks, type HookTable } from '../tap/plan.js';
-import { decodeModel, type ModelProto } from '../tap/onnx.js';
+import { DataType, decodeModel, type ModelProto } from '../tap/onnx.js';
 import { externalDataOf, hashExternalData, type ExternalData } from './external-data.js';
 import { parseArchConfig, type ArchConfig, type Family } from './config.js';
 import { tokenLayout, type TokenLayout } from './layout.js';
@@ -37,6 +37,8 @@ export interface ModelSpec {
   tokens: TokenLayout;
   hooks: HookTable;
   inputName: string;
+  /** Set when the graph takes float16 pixels (a half-precision export without float32 I/O). */
+  inputType?: 'float16';
   /** The batch size the graph's input fixes (an export traced with batch 1), absent when it is dynamic. */
   fixedBatch?: number;
   outputNames: string[];
@@ -171,6 +173,10 @@ function imageInput(model: ModelProto): string {
   const inits = new Set((model.graph!.initializer ?? []).map((t) => t.name));
   const inputs = (model.graph!.input ?? []).filter((i) => !inits.has(i.name));
   const pixel = inputs.find((i) => i.name === 'pixel_values');
+  const type = pixel?.type?.tensorType?.elemType ?? DataType.FLOAT;
+  if (pixel && type !== DataType.FLOAT && type !== DataType.FLOAT16) {
+    throw badModel(`The model's input 'pixel_values' has the element type ${DataType[type] ?? type}: massivit feeds float32 or float16 pixels`);
+  }
   if (pixel) return 'pixel_values';
   const names = inputs.map((i) => `'${i.name}'`).join(', ') || 'none';
   throw badModel(`The model's input is not 'pixel_values' (found ${names}): massivit scans image models exported like Hugging Face / optimum do`);
@@ -180,6 +186,10 @@ function imageInput(model: ModelProto): string {
 function modelHash(bytes: Uint8Array, external: ExternalData | undefined): string {
   const hash = createHash('sha256').update(bytes);
   return (external ? hashExternalData(hash, external) : hash).digest('hex');
+}
+
+function halfInput(model: ModelProto, inputName: string): boolean {
+  return (model.graph!.input ?? []).find((i) => i.name === inputName)?.type?.tensorType?.elemType === DataType.FLOAT16;
 }
 
 /** The input's first dimension when the export fixed it (dim_value), undefined when it is symbolic. */
@@ -231,6 +241,7 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
     hooks,
     inputName,
     ...(fixedBatch !== undefined ? { fixedBatch } : {}),
+    ...(halfInput(model, inputName) ? { inputType: 'float16' as const } : {}),
     outputNames: (model.graph!.output ?? []).map((o) => o.name ?? ''),
     precision,
     warnings: warning ? [warning] : [],

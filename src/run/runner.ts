@@ -10,6 +10,7 @@ import { checkLayout } from '../model/layout.js';
 import type { ModelSpec } from '../model/load.js';
 import { editFeeds, identityValues, type EditValues } from '../tap/edits.js';
 import { applyTap, byOutputName, sessionFetches, type TapPlan } from '../tap/plan.js';
+import { toHalf } from './half.js';
 import { createSession, ort, type OpenSession, type RunOptions } from './session.js';
 
 /** A run's results by the plan's output names. */
@@ -47,7 +48,9 @@ export function packBatch(images: Float32Array[], height: number, width: number,
 }
 
 export async function openRunner(spec: ModelSpec, plan: TapPlan, runOpts: RunOptions): Promise<Runner> {
-  const { bytes, outputs, fetch, inputs } = applyTap(spec.bytes, plan);
+  // Half-precision hidden states leave the session as float32 (cast in the graph, ±Inf / NaN kept).
+  const half = spec.precision === 'fp16' || spec.precision === 'bf16' || spec.precision === 'mixed';
+  const { bytes, outputs, fetch, inputs } = applyTap(spec.bytes, half ? { ...plan, float32: true } : plan);
   let open: OpenSession;
   try {
     open = await createSession(bytes, runOpts, spec.externalData?.dir);
@@ -60,9 +63,16 @@ export async function openRunner(spec: ModelSpec, plan: TapPlan, runOpts: RunOpt
   const fetchOf = new Map(outputs.map((name, i) => [name, fetch[i]]));
   const identity = Object.fromEntries(inputs.flatMap((i) => editFeeds(i, identityValues(i))).map(([name, data, dims]) => [name, new ort.Tensor('float32', data, dims)]));
   let input = new Float32Array(0);
+  let halfInput = new Uint16Array(0);
+  const pack = (pixels: Float32Array[]): ort.Tensor => {
+    const packed = packBatch(pixels, height, width, input);
+    if (spec.inputType !== 'float16') return packed;
+    if (halfInput.length < packed.size) halfInput = new Uint16Array(input.length);
+    return new ort.Tensor('float16', toHalf(packed.data as Float32Array, halfInput), packed.dims);
+  };
   const run = async (pixels: Float32Array[], request: RunRequest = {}): Promise<Outputs> => {
     if (input.length < pixels.length * 3 * height * width) input = new Float32Array(pixels.length * 3 * height * width);
-    const feeds: Record<string, ort.Tensor> = { [spec.inputName]: packBatch(pixels, height, width, input), ...identity };
+    const feeds: Record<string, ort.Tensor> = { [spec.inputName]: pack(pixels), ...identity };
     if (request.edits) {
       if (request.edits.length !== inputs.length) throw new Error(`${request.edits.length} edit values for ${inputs.length} edits`);
       request.edits.forEach((values, i) => {
