@@ -42,6 +42,8 @@ export interface ScanProgress {
 
 export interface ScanOptions {
   model: string | ModelSpec;
+  /** Run a DINOv2 / DINOv2-reg model (given as a path) at this input size instead of its config's. */
+  imageSize?: number;
   images: string;
   out: string;
   batch?: number;
@@ -134,7 +136,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const maxPixels = positiveInt('--max-pixels', opts.maxPixels, DEFAULT_LIMITS.maxPixels);
   if (opts.limit !== undefined) positiveInt('--limit', opts.limit, 1);
   const criteria = validateCriteria({ ...DEFAULT_CRITERIA, ...opts.criteria });
-  const loaded = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
+  const loaded = typeof opts.model === 'string' ? loadModel(opts.model, { imageSize: opts.imageSize }) : opts.model;
   const layers = Array.from({ length: loaded.arch.numLayers + 1 }, (_, i) => i);
   const analysis = resolveAnalysis({ norms: opts.norms, attention: opts.attention, normThreshold: opts.normThreshold });
   // The image root is checked before any work: a resume from another (or an empty, unmounted) folder is refused.

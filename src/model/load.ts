@@ -8,7 +8,8 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { readRegularFile } from '../contracts/regular-file.js';
 import { badModel, errorMessage } from '../errors.js';
 import { findHooks, type HookTable } from '../tap/plan.js';
-import { DataType, decodeModel, type ModelProto } from '../tap/onnx.js';
+import { DataType, decodeModel, encodeModel, type ModelProto } from '../tap/onnx.js';
+import { atImageSize, checkResizable, freeInputSize } from './resolution.js';
 import { externalDataOf, hashExternalData, type ExternalData } from './external-data.js';
 import { parseArchConfig, type ArchConfig, type Family } from './config.js';
 import { tokenLayout, type TokenLayout } from './layout.js';
@@ -26,7 +27,10 @@ export interface ModelSpec {
    * to what the model computes changes it.
    */
   sha256: string;
-  /** The .onnx file as read: its external weights stay in their files (see `externalData`). */
+  /**
+   * The .onnx file as read (its external weights stay in their files, see `externalData`); with
+   * --image-size, re-encoded with a symbolic input height and width.
+   */
   bytes: Uint8Array;
   /** Where the graph's external weights live; ONNX Runtime reads them from there (run/session.ts). */
   externalData?: ExternalData;
@@ -37,6 +41,8 @@ export interface ModelSpec {
   tokens: TokenLayout;
   hooks: HookTable;
   inputName: string;
+  /** Set when --image-size runs the model at another size than its config's: the probe names it on failure. */
+  resizedTo?: number;
   /** Set when the graph takes float16 pixels (a half-precision export without float32 I/O). */
   inputType?: 'float16';
   /** The batch size the graph's input fixes (an export traced with batch 1), absent when it is dynamic. */
@@ -223,7 +229,17 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
     throw badModel(`${arch0 ? 'config.json says' : '--patch-size is'} patch_size ${arch.patchSize} but the graph's patch embedding (Conv) has a ${kernel}×${kernel} kernel`);
   }
   const ppPath = join(dir, 'preprocessor_config.json');
-  const preprocess = existsSync(ppPath) && hasConfig ? parsePreprocessor(readJson(ppPath), arch.family) : defaultPreprocessor(opts.imageSize ?? arch.imageSize, arch.family);
+  let preprocess = existsSync(ppPath) && hasConfig ? parsePreprocessor(readJson(ppPath), arch.family) : defaultPreprocessor(opts.imageSize ?? arch.imageSize, arch.family);
+  let graphBytes = bytes;
+  let resizedTo: number | undefined;
+  // --image-size on a model whose config fixes a size: the recipe is kept, the final size changes, and the
+  // graph's input height / width become symbolic (the runner's probe then checks the graph follows).
+  if (hasConfig && opts.imageSize !== undefined && opts.imageSize !== preprocess.height) {
+    checkResizable(model, arch, opts.imageSize, onnxPath);
+    preprocess = atImageSize(preprocess, opts.imageSize);
+    resizedTo = opts.imageSize;
+    if (freeInputSize(model, inputName)) graphBytes = encodeModel(model); // weights too, unless external: one copy
+  }
   const precision = detectPrecision(model);
   const fixedBatch = fixedBatchOf(model, inputName);
   const warning = precisionWarning(precision);
@@ -232,15 +248,16 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
     dir,
     onnxPath,
     sha256: modelHash(bytes, externalData),
-    bytes,
+    bytes: graphBytes,
     ...(externalData ? { externalData } : {}),
     weightBytes: bytes.length + (externalData?.bytes ?? 0),
-    arch,
+    arch: hasConfig && opts.imageSize !== undefined ? { ...arch, imageSize: opts.imageSize } : arch,
     preprocess,
     tokens: tokenLayout(arch, preprocess.height, preprocess.width),
     hooks,
     inputName,
     ...(fixedBatch !== undefined ? { fixedBatch } : {}),
+    ...(resizedTo !== undefined ? { resizedTo } : {}),
     ...(halfInput(model, inputName) ? { inputType: 'float16' as const } : {}),
     outputNames: (model.graph!.output ?? []).map((o) => o.name ?? ''),
     precision,

@@ -134,7 +134,9 @@ async function probe(spec: ModelSpec, plan: TapPlan, run: Runner['run']): Promis
   try {
     out = await run([new Float32Array(3 * height * width)]);
   } catch (err) {
-    throw badModel(`The model rejected a ${height}x${width} input from its preprocessor config: ${errorMessage(err).split('\n')[0]}`);
+    const reason = errorMessage(err).split('\n')[0];
+    if (spec.resizedTo !== undefined) throw new MassivitError('BAD_OPTION', `--image-size ${spec.resizedTo}: ${spec.onnxPath} cannot run at ${height}x${width} (${reason})`, 'Drop --image-size to run the model at its own size');
+    throw badModel(`The model rejected a ${height}x${width} input from its preprocessor config: ${reason}`);
   }
   const stats = plan.reduce?.layers[0];
   const residual = plan.expose.find((h: HookName) => !h.endsWith('.attn.hook_pattern'));
