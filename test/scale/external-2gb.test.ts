@@ -26,12 +26,16 @@ describe('external weights over 2 GB', () => {
     expect(spec.weightBytes).toBeGreaterThan(2 ** 31);
     expect(spec.bytes.length).toBeLessThan(2 ** 20); // the graph handed to ORT: references, not weights
     expect(spec.externalData?.files).toEqual(['model.onnx_data', 'huge.bin']);
-    const big = await scan({ model: spec, images: IMAGES, out: join(root, 'big'), limit: 3, device: 'cpu', threads: 1, report: false });
+    const notices: string[] = [];
+    const big = await scan({ model: spec, images: IMAGES, out: join(root, 'big'), limit: 3, device: 'cpu', threads: 1, report: false, onNotice: (m) => notices.push(m) });
     const peak = process.resourceUsage().maxRSS * 1024; // bytes, this test file's process (vitest forks)
     expect(peak).toBeLessThan(HUGE * 4 * 0.4);
     const small = await scan({ model: SOURCE, images: IMAGES, out: join(root, 'small'), limit: 3, device: 'cpu', threads: 1, report: false });
     expect(big.summary.images.scanned).toBe(3);
     expect(big.summary.layers).toEqual(small.summary.layers);
     expect(big.summary.massive).toEqual(small.summary.massive);
+    // A big model states its cost before the first image, then its speed after the first batch.
+    expect(notices[0]).toMatch(/^model: 2\.0 GiB of fp32 weights \+ about \d+ MiB of hidden states for batches of 8 \(17 tokens × 32 dims × 5 layers\)/);
+    expect(notices[1]).toMatch(/^first batch: [\d.]+ s per image; about <?\d+ min for 3 images$/);
   });
 });
