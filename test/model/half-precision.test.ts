@@ -73,8 +73,8 @@ describe('half precision', () => {
 
   it('scans an fp16 model, records its precision and agrees with the fp32 scan on where the large activations are', async () => {
     const dir = buildHalfModel(SOURCE, join(root, 'fp16-scan'));
-    const half = await scan({ model: dir, images: IMAGES, out: join(root, 'out16'), limit: 4, ...CPU, report: false });
-    const full = await scan({ model: SOURCE, images: IMAGES, out: join(root, 'out32'), limit: 4, ...CPU, report: false });
+    const half = await scan({ model: dir, images: IMAGES, out: join(root, 'out16'), limit: 4, ...CPU, report: false, attention: true });
+    const full = await scan({ model: SOURCE, images: IMAGES, out: join(root, 'out32'), limit: 4, ...CPU, report: false, attention: true });
     expect(half.summary.model.precision).toBe('fp16');
     expect(half.summary.images.scanned).toBe(4);
     expect(half.summary.layers.length).toBe(full.summary.layers.length);
@@ -85,5 +85,9 @@ describe('half precision', () => {
     const where = (s: typeof half.summary) => s.massive.map((g) => [g.layer, g.dim, g.token]);
     expect(where(half.summary)).toEqual(where(full.summary));
     expect(where(full.summary).length).toBeGreaterThan(0); // the fixture has a planted massive activation
+    // The in-graph attention statistics read the fp16 patterns through the same float32 cast.
+    const shares = (s: typeof half.summary) => s.attention!.blocks.flatMap((b) => b.heads.map((h) => h.sinkShare ?? 0));
+    expect(shares(half.summary).length).toBeGreaterThan(0);
+    shares(half.summary).forEach((v, i) => expect(Math.abs(v - shares(full.summary)[i])).toBeLessThan(0.01));
   });
 });
