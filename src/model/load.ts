@@ -194,6 +194,13 @@ function modelHash(bytes: Uint8Array, external: ExternalData | undefined): strin
   return (external ? hashExternalData(hash, external) : hash).digest('hex');
 }
 
+/** The input height a graph fixes (square exports), undefined when symbolic. */
+function inputSizeOf(model: ModelProto, inputName: string): number | undefined {
+  const dim = (model.graph!.input ?? []).find((i) => i.name === inputName)?.type?.tensorType?.shape?.dim?.[2];
+  const value = dim?.dimValue === undefined || dim.dimValue === null ? 0 : Number(dim.dimValue);
+  return value > 0 ? value : undefined;
+}
+
 function halfInput(model: ModelProto, inputName: string): boolean {
   return (model.graph!.input ?? []).find((i) => i.name === inputName)?.type?.tensorType?.elemType === DataType.FLOAT16;
 }
@@ -232,11 +239,13 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
   let preprocess = existsSync(ppPath) && hasConfig ? parsePreprocessor(readJson(ppPath), arch.family) : defaultPreprocessor(opts.imageSize ?? arch.imageSize, arch.family);
   let graphBytes = bytes;
   let resizedTo: number | undefined;
-  // --image-size on a model whose config fixes a size: the recipe is kept, the final size changes, and the
-  // graph's input height / width become symbolic (the runner's probe then checks the graph follows).
-  if (hasConfig && opts.imageSize !== undefined && opts.imageSize !== preprocess.height) {
+  // --image-size other than the size the model was made for (its config's, or the size a bare graph's input
+  // fixes): the recipe is kept at the new size, and the graph's input height / width become symbolic (the
+  // runner's probe then checks the graph follows).
+  const made = hasConfig ? preprocess.height : inputSizeOf(model, inputName);
+  if (opts.imageSize !== undefined && made !== undefined && opts.imageSize !== made) {
     checkResizable(model, arch, opts.imageSize, onnxPath);
-    preprocess = atImageSize(preprocess, opts.imageSize);
+    if (hasConfig) preprocess = atImageSize(preprocess, opts.imageSize);
     resizedTo = opts.imageSize;
     if (freeInputSize(model, inputName)) graphBytes = encodeModel(model); // weights too, unless external: one copy
   }

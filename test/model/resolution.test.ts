@@ -1,5 +1,6 @@
 /** --image-size: DINOv2 graphs run at another size, with the token layout following; fixed-size models say so. */
 import { spawnSync } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MassivitError } from '../../src/errors.js';
@@ -47,6 +48,20 @@ describe('--image-size', () => {
     expect(summary.model.tokens.patchGrid).toEqual([7, 7]);
     expect(summary.model.sequenceLength).toBe(54);
     expect(summary.images.scanned).toBe(2);
+  });
+
+  it('applies to a bare .onnx too: a resizable graph follows, a fixed-size ViT graph is refused before ORT sees it', async () => {
+    const bare = { family: 'dinov2_with_registers' as const, registers: 4, imageSize: 56 };
+    const alone = join(tempDir('bare-resize'), 'model.onnx'); // no config.json beside it
+    copyFileSync(join(REG, 'model.onnx'), alone);
+    expect(loadModel(alone, { ...bare, imageSize: 40 }).resizedTo).toBeUndefined(); // its own size
+    const spec = loadModel(alone, bare);
+    expect([spec.resizedTo, spec.tokens.sequenceLength]).toEqual([56, 54]);
+    const runner = await openRunner(spec, { expose: [layerHook(1)] }, CPU); // the probe passes at 56 px
+    await runner.close();
+    const vit = join(tempDir('bare-vit'), 'model.onnx');
+    copyFileSync(join(fixtureModel('tiny-vit-op17'), 'onnx', 'model.onnx'), vit);
+    expect(() => loadModel(vit, { patchSize: 8, imageSize: 64 })).toThrow(/--image-size 64: .*vit model, whose position embeddings have a fixed size/);
   });
 
   it('is refused for a ViT, whose position embeddings have a fixed size', () => {
