@@ -11,8 +11,9 @@ import { findHooks, type HookTable } from './hook-table.js';
 import { indexGraph } from './graph.js';
 import { checkHeads, graphHeads } from './heads.js';
 import { attnPattern } from '../contracts/hooks.js';
-import { decodeModel, encodeModel, type ModelProto } from './onnx.js';
-import { inlineExternalData } from './external-data.js';
+import { DataType, decodeModel, encodeModel, type ModelProto } from './onnx.js';
+import { atImageSize, checkResizable, freeInputSize } from './resolution.js';
+import { externalDataOf, hashExternalData, type ExternalData } from './external-data.js';
 import { parseArchConfig, type ArchConfig, type Family } from './config.js';
 import { tokenLayout, type TokenLayout } from './layout.js';
 import { patchKernel } from './patch.js';
@@ -24,13 +25,31 @@ export interface ModelSpec {
   /** Folder holding config.json, or the .onnx's folder for a bare file. */
   dir: string;
   onnxPath: string;
+  /**
+   * SHA-256 of the .onnx file, then of each external weights file (name and content, streamed): any change
+   * to what the model computes changes it.
+   */
   sha256: string;
+  /**
+   * The .onnx file as read (its external weights stay in their files, see `externalData`); with
+   * --image-size, re-encoded with a symbolic input height and width.
+   */
   bytes: Uint8Array;
+  /** Where the graph's external weights live; ONNX Runtime reads them from there (run/session.ts). */
+  externalData?: ExternalData;
+  /** Bytes of weights: the .onnx file plus its external weights (the memory a session needs for them). */
+  weightBytes: number;
   arch: ArchConfig;
   preprocess: PreprocessSpec;
   tokens: TokenLayout;
   hooks: HookTable;
   inputName: string;
+  /** Set when --image-size runs the model at another size than its config's: the probe names it on failure. */
+  resizedTo?: number;
+  /** Set when the graph takes float16 pixels (a half-precision export without float32 I/O). */
+  inputType?: 'float16';
+  /** The batch size the graph's input fixes (an export traced with batch 1), absent when it is dynamic. */
+  fixedBatch?: number;
   outputNames: string[];
   precision: Precision;
   warnings: string[];
@@ -163,9 +182,37 @@ function imageInput(model: ModelProto): string {
   const inits = new Set((model.graph!.initializer ?? []).map((t) => t.name));
   const inputs = (model.graph!.input ?? []).filter((i) => !inits.has(i.name));
   const pixel = inputs.find((i) => i.name === 'pixel_values');
+  const type = pixel?.type?.tensorType?.elemType ?? DataType.FLOAT;
+  if (pixel && type !== DataType.FLOAT && type !== DataType.FLOAT16) {
+    throw badModel(`The model's input 'pixel_values' has the element type ${DataType[type] ?? type}: massivit feeds float32 or float16 pixels`);
+  }
   if (pixel) return 'pixel_values';
   const names = inputs.map((i) => `'${i.name}'`).join(', ') || 'none';
   throw badModel(`The model's input is not 'pixel_values' (found ${names}): massivit scans image models exported like Hugging Face / optimum do`);
+}
+
+/** The .onnx bytes alone for a single-file model (the hash stores have always recorded), then the side files. */
+function modelHash(bytes: Uint8Array, external: ExternalData | undefined): string {
+  const hash = createHash('sha256').update(bytes);
+  return (external ? hashExternalData(hash, external) : hash).digest('hex');
+}
+
+/** The input height a graph fixes (square exports), undefined when symbolic. */
+function inputSizeOf(model: ModelProto, inputName: string): number | undefined {
+  const dim = (model.graph!.input ?? []).find((i) => i.name === inputName)?.type?.tensorType?.shape?.dim?.[2];
+  const value = dim?.dimValue === undefined || dim.dimValue === null ? 0 : Number(dim.dimValue);
+  return value > 0 ? value : undefined;
+}
+
+function halfInput(model: ModelProto, inputName: string): boolean {
+  return (model.graph!.input ?? []).find((i) => i.name === inputName)?.type?.tensorType?.elemType === DataType.FLOAT16;
+}
+
+/** The input's first dimension when the export fixed it (dim_value), undefined when it is symbolic. */
+function fixedBatchOf(model: ModelProto, inputName: string): number | undefined {
+  const dim = (model.graph!.input ?? []).find((i) => i.name === inputName)?.type?.tensorType?.shape?.dim?.[0];
+  const value = dim?.dimValue === undefined || dim.dimValue === null ? 0 : Number(dim.dimValue);
+  return value > 0 ? value : undefined;
 }
 
 export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
@@ -173,9 +220,9 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
   const configPath = join(dir, 'config.json');
   const hasConfig = existsSync(configPath);
   const arch0 = hasConfig ? parseArchConfig(readJson(configPath)) : undefined;
-  const fileBytes = readOnnx(onnxPath);
-  const model = decode(fileBytes, onnxPath);
-  const bytes = inlineExternalData(model, onnxPath) ? encodeModel(model) : fileBytes;
+  const bytes = readOnnx(onnxPath);
+  const model = decode(bytes, onnxPath);
+  const externalData = externalDataOf(model, onnxPath);
   const inputName = imageInput(model);
   let hooks: HookTable;
   try {
@@ -196,20 +243,38 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
     throw badModel(`${arch0 ? 'config.json says' : '--patch-size is'} patch_size ${arch.patchSize} but the graph's patch embedding (Conv) has a ${kernel}×${kernel} kernel`);
   }
   const ppPath = join(dir, 'preprocessor_config.json');
-  const preprocess = existsSync(ppPath) && hasConfig ? parsePreprocessor(readJson(ppPath), arch.family) : defaultPreprocessor(opts.imageSize ?? arch.imageSize, arch.family);
+  let preprocess = existsSync(ppPath) && hasConfig ? parsePreprocessor(readJson(ppPath), arch.family) : defaultPreprocessor(opts.imageSize ?? arch.imageSize, arch.family);
+  let graphBytes = bytes;
+  let resizedTo: number | undefined;
+  // --image-size other than the size the model was made for (its config's, or the size a bare graph's input
+  // fixes): the recipe is kept at the new size, and the graph's input height / width become symbolic (the
+  // runner's probe then checks the graph follows).
+  const made = hasConfig ? preprocess.height : inputSizeOf(model, inputName);
+  if (opts.imageSize !== undefined && made !== undefined && opts.imageSize !== made) {
+    checkResizable(model, arch, opts.imageSize, onnxPath);
+    if (hasConfig) preprocess = atImageSize(preprocess, opts.imageSize);
+    resizedTo = opts.imageSize;
+    if (freeInputSize(model, inputName)) graphBytes = encodeModel(model); // weights too, unless external: one copy
+  }
   const precision = detectPrecision(model);
+  const fixedBatch = fixedBatchOf(model, inputName);
   const warning = precisionWarning(precision);
   return {
     name: hasConfig ? basename(dir) : basename(onnxPath, '.onnx'),
     dir,
     onnxPath,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    bytes,
-    arch,
+    sha256: modelHash(bytes, externalData),
+    bytes: graphBytes,
+    ...(externalData ? { externalData } : {}),
+    weightBytes: bytes.length + (externalData?.bytes ?? 0),
+    arch: hasConfig && opts.imageSize !== undefined ? { ...arch, imageSize: opts.imageSize } : arch,
     preprocess,
     tokens: tokenLayout(arch, preprocess.height, preprocess.width),
     hooks,
     inputName,
+    ...(fixedBatch !== undefined ? { fixedBatch } : {}),
+    ...(resizedTo !== undefined ? { resizedTo } : {}),
+    ...(halfInput(model, inputName) ? { inputType: 'float16' as const } : {}),
     outputNames: (model.graph!.output ?? []).map((o) => o.name ?? ''),
     precision,
     warnings: warning ? [warning] : [],

@@ -21,6 +21,7 @@ import type { ScanJson } from '../outputs/scan-json.js';
 import { captureView, type CaptureOptions } from './view.js';
 import type { Device } from '../run/session.js';
 import { openRunner, type Runner } from '../run/runner.js';
+import { BIG_MODEL_BYTES, chooseBatch, costNotice, speedNotice } from '../run/cost.js';
 import { decodeInOrder, type Prepared } from '../run/stream.js';
 import { getMeta, openStore, pruneOrphans, setMeta, settleStore, type Db, type ImageFailure, type KnownFile } from '../store/db.js';
 import { assertImagesOutsideOut, IMAGES_ROOT_KEY, realFolder } from '../store/images-root.js';
@@ -42,6 +43,8 @@ export interface ScanProgress {
 
 export interface ScanOptions {
   model: string | ModelSpec;
+  /** Run a DINOv2 / DINOv2-reg model (given as a path) at this input size instead of its config's. */
+  imageSize?: number;
   images: string;
   out: string;
   batch?: number;
@@ -132,12 +135,12 @@ export interface ScanResult {
 
 export async function scan(opts: ScanOptions): Promise<ScanResult> {
   checkScanOptions(opts, STORE_FILE); // before the model loads: a bad path or number costs nothing
-  const batch = positiveInt('--batch', opts.batch, 8);
+  if (opts.batch !== undefined) positiveInt('--batch', opts.batch, 1);
   const topK = positiveInt('--top-k', opts.topK, 16);
   const maxPixels = positiveInt('--max-pixels', opts.maxPixels, DEFAULT_LIMITS.maxPixels);
   if (opts.limit !== undefined) positiveInt('--limit', opts.limit, 1);
   const criteria = validateCriteria({ ...DEFAULT_CRITERIA, ...opts.criteria });
-  const loaded = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
+  const loaded = typeof opts.model === 'string' ? loadModel(opts.model, { imageSize: opts.imageSize }) : opts.model;
   const layers = Array.from({ length: loaded.arch.numLayers + 1 }, (_, i) => i);
   const analysis = resolveAnalysis({ norms: opts.norms, attention: opts.attention, normThreshold: opts.normThreshold });
   // The image root is checked before any work: a resume from another (or an empty, unmounted) folder is refused.
@@ -150,6 +153,8 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const tapped = await openRunner(loaded, plan, { device: opts.device ?? 'auto', threads: opts.threads ?? 0 });
   const spec = tapped.spec; // the probe pass measures a bare .onnx model's width
   if (tapped.open.notice) opts.onNotice?.(tapped.open.notice);
+  const { batch, notices } = chooseBatch(opts.batch, spec, layers.length);
+  for (const n of [...notices, costNotice(spec, layers.length, batch)]) if (n) opts.onNotice?.(n);
   const walked = await walkImages(imagesRoot, { exclude: [opts.out] }); // never scan our own output
   let entries = walked.entries;
   if (opts.shard) entries = entries.filter((e) => inShard(e.rel, opts.shard!));
@@ -164,7 +169,7 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     recordScanStart(db, summaryInputs(spec, criteria, topK), opts.shard); // merge rebuilds scan.json from this
     const visible = new Set([...walked.entries, ...walked.errors].map((e) => e.rel));
     dropUnselected(db, visible, new Set([...entries, ...walkErrors].map((e) => e.rel)));
-    await runScan(db, tapped, criteria, entries, walkErrors, batch, maxPixels, opts.onProgress);
+    await runScan(db, tapped, criteria, entries, walkErrors, batch, maxPixels, opts.onProgress, speedReport(spec, entries.length, opts.onNotice));
     // Only now: a renamed file found its content by hash during the run.
     kept = dropUnseen(db, visible, opts.prune === true);
     if (kept > 0) opts.onNotice?.(`kept the results of ${kept} earlier file${kept === 1 ? '' : 's'} not found under ${opts.images} now (pass --prune to drop them)`);
@@ -202,6 +207,7 @@ async function runScan(
   batch: number,
   maxPixels: number,
   onProgress?: (p: ScanProgress) => void,
+  onFirstBatch?: (seconds: number, images: number) => void,
 ): Promise<void> {
   const { spec, plan } = tapped;
   // Statistics, observations and SQLite rows of batch i are made in a worker while the session runs batch i + 1.
@@ -223,7 +229,10 @@ async function runScan(
     failures = [];
     reused = [];
     if (items.length > 0) {
+      const started = performance.now();
       const out = await tapped.run(items.map((p) => p.pixels));
+      onFirstBatch?.((performance.now() - started) / 1000, items.length);
+      onFirstBatch = undefined;
       job.hidden = plan.expose.map((hook) => out[hook].data as Float32Array); // plan.expose[i] is layerHook(i)
       if (plan.reduce!.attention) job.attention = Object.fromEntries(attentionOutputs.map((n) => [n, { data: out[n].data as Float32Array, dims: out[n].dims }]));
     }
@@ -257,6 +266,12 @@ async function runScan(
   } finally {
     await analyser.close();
   }
+}
+
+/** A big model's seconds per image, said once after the first batch. */
+function speedReport(spec: ModelSpec, total: number, onNotice?: (m: string) => void): ((s: number, n: number) => void) | undefined {
+  if (!onNotice || spec.weightBytes < BIG_MODEL_BYTES) return undefined;
+  return (seconds, images) => onNotice(speedNotice(seconds, images, total));
 }
 
 function buildScanJson(db: Db, spec: ModelSpec, criteria: ScanCriteria, topK: number, shard?: Shard): ScanJson {

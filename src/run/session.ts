@@ -20,7 +20,13 @@ export interface OpenSession {
 
 const CUDA_HELP = 'Install the CUDA build with: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js (see README, "GPU (CUDA)")';
 
-function options(threads: number, providers: string[]): ort.InferenceSession.SessionOptions {
+/**
+ * `weightsDir`: the folder a graph's external weights are relative to. The graph is handed over as bytes
+ * (the tap rewrote it in memory); ORT then resolves external data against this folder and reads the
+ * weights itself, once, instead of massivit inlining them (no 2 GB protobuf limit, no copy in JS).
+ */
+function options(threads: number, providers: string[], weightsDir?: string): ort.InferenceSession.SessionOptions {
+  const folder = weightsDir === undefined ? {} : { model_external_initializers_file_folder_path: weightsDir };
   return {
     executionProviders: providers,
     ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
@@ -28,13 +34,13 @@ function options(threads: number, providers: string[]): ort.InferenceSession.Ses
     graphOptimizationLevel: 'all',
     // Idle intra-op threads sleep instead of spinning: between forward passes the cores belong to the decode
     // workers (sharp) and the analysis, which spinning threads would slow down (BENCHMARKS.md).
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    extra: { session: { intra_op: { allow_spinning: '0' }, ...folder } },
     // A failed CUDA attempt would otherwise print ORT's own error; our notice says what happened.
     logSeverityLevel: providers.includes('cuda') ? 4 : 3,
   };
 }
 
-export async function createSession(bytes: Uint8Array, opts: RunOptions): Promise<OpenSession> {
+export async function createSession(bytes: Uint8Array, opts: RunOptions, weightsDir?: string): Promise<OpenSession> {
   if (!DEVICES.includes(opts.device)) throw invalidOption('--device', `one of ${DEVICES.join(', ')}`, opts.device);
   if (!Number.isInteger(opts.threads) || opts.threads < 0) throw invalidOption('--threads', 'an integer >= 0', opts.threads);
   // ORT's own logger prints a failed CUDA provider load as an error; the notice below says it plainly. Set
@@ -46,15 +52,15 @@ export async function createSession(bytes: Uint8Array, opts: RunOptions): Promis
   process.env.ORT_DISABLE_TELEMETRY ??= '1';
   if (opts.device !== 'cpu') {
     try {
-      return { session: await ort.InferenceSession.create(bytes, options(opts.threads, ['cuda'])), device: 'cuda' };
+      return { session: await ort.InferenceSession.create(bytes, options(opts.threads, ['cuda'], weightsDir)), device: 'cuda' };
     } catch (err) {
       const reason = `CUDA execution provider unavailable (${errorMessage(err).split('\n')[0]})`;
       if (opts.device === 'cuda') throw new MassivitError('BAD_OPTION', `--device cuda: ${reason}`, CUDA_HELP);
-      const session = await ort.InferenceSession.create(bytes, options(opts.threads, ['cpu']));
+      const session = await ort.InferenceSession.create(bytes, options(opts.threads, ['cpu'], weightsDir));
       return { session, device: 'cpu', notice: `${reason}; running on CPU. ${CUDA_HELP}` };
     }
   }
-  return { session: await ort.InferenceSession.create(bytes, options(opts.threads, ['cpu'])), device: 'cpu' };
+  return { session: await ort.InferenceSession.create(bytes, options(opts.threads, ['cpu'], weightsDir)), device: 'cpu' };
 }
 
 export { ort };

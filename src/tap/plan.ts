@@ -5,7 +5,7 @@
  */
 import { badModel } from '../contracts/errors.js';
 import { attnPattern, layerHook, type HookName } from '../contracts/hooks.js';
-import { GraphBuilder, decodeModel, encodeModel, type ModelProto } from '../model/onnx.js';
+import { DataType, GraphBuilder, decodeModel, encodeModel, type ModelProto } from '../model/onnx.js';
 import { applyEdits, type Edit, type EditInputs } from './edits.js';
 import { addLayerStats, addPatternStats, type Criteria } from './reduce.js';
 import { findHooks, type HookTable } from '../model/hook-table.js';
@@ -40,6 +40,12 @@ export interface TapPlan {
   edits?: Edit[];
   /** Keep the model's own outputs (logits, pooled output). */
   keepOutputs?: boolean;
+  /**
+   * Half-precision graphs (fp16 / bf16): every tapped tensor is cast to float32 in the graph first, so
+   * exposed hooks and the in-graph statistics are float32 whatever the model computes in (±Inf and NaN
+   * survive the cast). Off for float32 graphs: the cast would copy every hidden state once more.
+   */
+  float32?: boolean;
 }
 
 function requireHook(hooks: HookTable, name: HookName): string {
@@ -90,13 +96,20 @@ export function tapModel(model: ModelProto, plan: TapPlan): Omit<TappedGraph, 'b
   const inputs = applyEdits(b, hooks, plan.edits ?? []);
   const ctx = { b, opset: hooks.opset };
   const reduce = plan.reduce;
+  const casts = new Map<string, string>();
+  const tapped = (hook: HookName): string => {
+    const tensor = requireHook(hooks, hook);
+    if (!plan.float32) return tensor;
+    if (!casts.has(tensor)) casts.set(tensor, b.node('Cast', [tensor], { to: DataType.FLOAT }, [`${tensor}/massivit.float32`])[0]);
+    return casts.get(tensor)!;
+  };
   for (const layer of reduce?.layers ?? []) {
     const hook = layerHook(layer);
-    addLayerStats(ctx, requireHook(hooks, hook), hook, reduce!.topK, reduce!.criteria);
+    addLayerStats(ctx, tapped(hook), hook, reduce!.topK, reduce!.criteria);
   }
   const wholeHooks = new Map<string, string>();
   for (const hook of plan.expose) {
-    const tensor = requireHook(hooks, hook);
+    const tensor = tapped(hook);
     wholeHooks.set(hook, tensor);
     if (!(graph.output ?? []).some((o) => o.name === tensor)) b.output(tensor, tensor);
   }
@@ -104,7 +117,7 @@ export function tapModel(model: ModelProto, plan: TapPlan): Omit<TappedGraph, 'b
     if (!reduce.numHeads) throw badModel('Reduce.numHeads is required to tap attention');
     for (let i = 0; i < hooks.numBlocks; i++) {
       const hook = attnPattern(i);
-      if (hooks.tensors.has(hook)) addPatternStats(ctx, requireHook(hooks, hook), hook, reduce.numHeads);
+      if (hooks.tensors.has(hook)) addPatternStats(ctx, tapped(hook), hook, reduce.numHeads);
     }
   }
   const whole = new Set(wholeHooks.values());

@@ -99,7 +99,8 @@ const CASES: Case[] = [
   // bare-.onnx flags with a model folder (config.json decides)
   { name: 'scan --registers with a folder model', args: (out) => scanArgs(out, '--registers', '2'), names: /--registers only applies to a bare \.onnx file/ },
   { name: 'scan --family with a folder model', args: (out) => scanArgs(out, '--family', 'vit'), names: /--family only applies to a bare \.onnx file/ },
-  { name: 'scan --patch-size --image-size with a folder model', args: (out) => scanArgs(out, '--patch-size', '16', '--image-size', '224'), names: /--patch-size, --image-size only apply to a bare \.onnx file/ },
+  // --image-size applies to folder models too (DINOv2 at another size, issue 16): only --patch-size is refused here
+  { name: 'scan --patch-size --image-size with a folder model', args: (out) => scanArgs(out, '--patch-size', '16', '--image-size', '224'), names: /--patch-size only applies to a bare \.onnx file/ },
   { name: 'scan --registers with an .onnx beside config.json', args: (out) => ['scan', '-m', join(m, 'model.onnx'), '-i', IMAGES, '-o', out, '--registers', '2'], names: /--registers only applies to a bare \.onnx file/ },
   // intervene
   { name: 'intervene --images missing', args: (out) => ['intervene', '-m', m, '-i', '/nonexistent/images', '-o', out], names: /--images \/nonexistent\/images: no such folder/ },

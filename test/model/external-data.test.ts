@@ -36,7 +36,7 @@ function externalise(dir: string): number {
 }
 
 describe('external weights', () => {
-  it('are read into the graph, and the scan finds the same activations as the single-file model', async () => {
+  it('stay in their file, and the scan finds the same activations as the single-file model', async () => {
     const root = tempDir('external');
     const dir = join(root, 'model');
     expect(externalise(dir)).toBeGreaterThan(10);

@@ -18,7 +18,7 @@ interface ScanFlags {
   model: string;
   images: string;
   out: string;
-  batch: number;
+  batch?: number;
   device: Device;
   threads: number;
   absThreshold: number;
@@ -48,7 +48,7 @@ export function scanCommand(): Command {
     .requiredOption('-m, --model <path>', 'model folder (HF layout) or .onnx file')
     .requiredOption('-i, --images <dir>', 'image folder (walked recursively)')
     .requiredOption('-o, --out <dir>', 'output folder (scan.json, scan.sqlite, report.html)')
-    .option('-b, --batch <n>', 'images per forward pass', rangeFlag('batch'), 8)
+    .option('-b, --batch <n>', 'images per forward pass (default 8; fewer for big models, 1 for a fixed-batch graph)', rangeFlag('batch'))
     .addOption(new Option('--device <device>', 'execution provider').choices(DEVICES).default('auto'))
     .option('--threads <n>', 'ONNX Runtime intra-op threads (0 = all cores)', rangeFlag('threads'), 0)
     .option('--abs-threshold <n>', 'massive: |a| greater than this', rangeFlag('absThreshold'), DEFAULT_CRITERIA.absThreshold)
@@ -69,7 +69,7 @@ export function scanCommand(): Command {
     .addOption(new Option('--family <family>', 'bare .onnx without config.json: model family').choices(FAMILIES))
     .option('--registers <n>', 'bare .onnx: number of register tokens', rangeFlag('registers'))
     .option('--patch-size <n>', 'bare .onnx: patch size in pixels', rangeFlag('patchSize'))
-    .option('--image-size <n>', 'bare .onnx: input size in pixels', rangeFlag('imageSize'))
+    .option('--image-size <n>', 'input size in pixels: a bare .onnx\'s size, or another size for a DINOv2 / DINOv2-reg model (e.g. 518)', rangeFlag('imageSize'))
     .action(async (flags: ScanFlags) => {
       // Every path and flag is checked before the model loads: a typo costs nothing and says what it is.
       const modelPath = resolveModel(flags.model);
@@ -78,10 +78,11 @@ export function scanCommand(): Command {
       checkOutputFolder('--out', flags.out, STORE_FILE);
       const shard = flags.shard ? parseShard(flags.shard) : shardFromEnv(process.env);
       const bare = { family: flags.family, registers: flags.registers, patchSize: flags.patchSize, imageSize: flags.imageSize };
-      checkBareModelFlags(modelPath, { '--family': bare.family, '--registers': bare.registers, '--patch-size': bare.patchSize, '--image-size': bare.imageSize });
+      // --image-size also applies to a folder model: DINOv2 graphs run at another size (model/resolution.ts).
+      checkBareModelFlags(modelPath, { '--family': bare.family, '--registers': bare.registers, '--patch-size': bare.patchSize });
       const bar = progressBar();
       const model = loadModel(modelPath, { family: flags.family, registers: flags.registers, patchSize: flags.patchSize, imageSize: flags.imageSize });
-      checkBatchMemory(flags.batch, model.arch.numLayers + 1, model.tokens.sequenceLength, model.arch.hiddenSize);
+      if (flags.batch !== undefined) checkBatchMemory(flags.batch, model.arch.numLayers + 1, model.tokens.sequenceLength, model.arch.hiddenSize);
       const { summary, outDir } = await scan({
         model,
         images: flags.images,
