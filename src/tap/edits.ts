@@ -3,13 +3,15 @@
  * continues from the edited value. Every kind declares the graph inputs it needs, so one session serves
  * every run of the edit (values are fed per run) and the identity values reproduce the unmodified model.
  *
- * Kinds planned next, as further members of `Edit` (not implemented): 'add-token' (test-time registers,
- * issue 14: a token appended after the embeddings, MLP neurons' max moved into it), 'neurons' (neuron
- * edits) and 'attention-bias' (issue 15: an extra constant key/value slot per attention).
+ * 'add-token' and 'neurons' (test-time registers, issue 14) live in tap/edit-register.ts; they change the
+ * graph only and read no inputs. Planned next: 'attention-bias' (issue 15: an extra key/value slot per attention).
  */
 import { badModel } from '../errors.js';
 import { hookLayer, layerHook, type ResidPostHook, type ResidPreHook } from '../hooks.js';
 import { DataType, type GraphBuilder, type GraphProto } from './onnx.js';
+import { addToken, moveNeurons, type AddTokenEdit, type NeuronsEdit } from './edit-register.js';
+
+export type { AddTokenEdit, NeuronsEdit } from './edit-register.js';
 
 /** `y = x * mask + fill` at one hidden state x; mask and fill are [1, tokens, dims] graph inputs. */
 export interface CellsEdit {
@@ -20,7 +22,7 @@ export interface CellsEdit {
   dims: number;
 }
 
-export type Edit = CellsEdit;
+export type Edit = CellsEdit | AddTokenEdit | NeuronsEdit;
 
 /** The cells edit of hidden_states[layer]; a layer the model lacks is refused when the plan is applied. */
 export function cellsAt(layer: number, tokens: number, dims: number): CellsEdit {
@@ -36,12 +38,19 @@ export interface CellsInputs {
   shape: [1, number, number];
 }
 
-export type EditInputs = CellsInputs;
+/** The register edits read no graph inputs. */
+export interface GraphOnlyInputs {
+  kind: 'add-token' | 'neurons';
+}
+
+export type EditInputs = CellsInputs | GraphOnlyInputs;
 
 /** The hook table as the edits need it (tap/plan.ts builds it). */
 export interface EditHooks {
   numBlocks: number;
   tensors: Map<string, string>;
+  /** The graph's opset (the neurons edit's ReduceMax takes axes as an input from opset 18). */
+  opset?: number;
 }
 
 /**
@@ -57,6 +66,12 @@ export function applyEdits(b: GraphBuilder, hooks: EditHooks, edits: readonly Ed
     switch (edit.kind) {
       case 'cells':
         return cells(graph, b, hooks, edit, i, edited);
+      case 'add-token':
+        addToken(graph, b, hooks, edit, edited);
+        return { kind: 'add-token' };
+      case 'neurons':
+        moveNeurons(graph, b, { ...hooks, opset: hooks.opset ?? 17 }, edit, edited);
+        return { kind: 'neurons' };
       default:
         throw new Error(`unknown edit kind ${(edit as { kind: string }).kind}`);
     }
@@ -91,6 +106,7 @@ function cells(graph: GraphProto, b: GraphBuilder, hooks: EditHooks, edit: Cells
 
 /** The values that leave an edit's graph unchanged: fed when a run passes none. */
 export function identityValues(inputs: EditInputs): EditValues {
+  if (inputs.kind !== 'cells') return { kind: inputs.kind };
   const n = inputs.shape.reduce((a, d) => a * d, 1);
   return { kind: 'cells', mask: new Float32Array(n).fill(1), fill: new Float32Array(n) };
 }
@@ -102,11 +118,12 @@ export interface CellsValues {
   fill: Float32Array;
 }
 
-export type EditValues = CellsValues;
+export type EditValues = CellsValues | { kind: 'add-token' | 'neurons' };
 
 /** The feeds of one edit: input name → [data, dims]. */
 export function editFeeds(inputs: EditInputs, values: EditValues): [string, Float32Array, number[]][] {
   if (inputs.kind !== values.kind) throw new Error(`values of a '${values.kind}' edit given for a '${inputs.kind}' edit`);
+  if (inputs.kind !== 'cells' || values.kind !== 'cells') return [];
   return [
     [inputs.mask, values.mask, inputs.shape],
     [inputs.fill, values.fill, inputs.shape],
