@@ -4,7 +4,7 @@
  * writes the result as a model folder that every other command treats as a one-register model.
  */
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { invalidOption, MassivitError } from './errors.js';
 import { loadModel, type ModelSpec } from './model/load.js';
@@ -44,6 +44,7 @@ export async function registersFind(o: RegistersFindOptions): Promise<FindResult
   const set = await imageSet(o.images, o.limit);
   const result = await findRegisterNeurons(model, set, { ...o, batch: o.batch, run: runOptions(o) });
   const path = resolve(o.out);
+  mkdirSync(dirname(path), { recursive: true });
   writeFileAtomic(path, JSON.stringify(result.file, null, 2) + '\n');
   const html = o.report === false ? undefined : writeNeuronsReport(path, model, result);
   return { ...result, path, html };

@@ -18,7 +18,8 @@ export interface RegisterNeuron {
   sign: 1 | -1;
   atOutliers: number;
   elsewhere: number;
-  ratio: number;
+  /** atOutliers / elsewhere; null when the neuron is exactly 0 elsewhere. */
+  ratio: number | null;
 }
 
 export interface NeuronsFile {

@@ -10,8 +10,8 @@ export interface NeuronScore {
   atOutliers: number;
   /** Mean |a| at the other patch tokens. */
   elsewhere: number;
-  /** atOutliers / elsewhere. */
-  ratio: number;
+  /** atOutliers / elsewhere; null when the neuron is exactly 0 elsewhere (a planted unit). */
+  ratio: number | null;
   /** Sign of the mean signed activation at the outliers: which extreme the register takes. */
   sign: 1 | -1;
 }
@@ -73,7 +73,7 @@ export class ScoreAccumulator {
         const k = blk * this.width + h;
         const atOutliers = this.absOut[k] / this.outCount;
         const elsewhere = this.elseCount > 0 ? this.absElse[k] / this.elseCount : 0;
-        scores.push({ block: blk, neuron: h, atOutliers, elsewhere, ratio: atOutliers / Math.max(elsewhere, 1e-12), sign: this.signedOut[k] >= 0 ? 1 : -1 });
+        scores.push({ block: blk, neuron: h, atOutliers, elsewhere, ratio: elsewhere > 0 ? atOutliers / elsewhere : null, sign: this.signedOut[k] >= 0 ? 1 : -1 });
       }
     }
     return scores.sort((a, b) => b.atOutliers - b.elsewhere - (a.atOutliers - a.elsewhere));

@@ -20,7 +20,7 @@ export const DEFAULT_NEURON_RATIO = 100;
 
 export function selectNeurons(ranked: NeuronScore[], opts: { top?: number; minNeuronRatio?: number } = {}): Selection {
   const minRatio = opts.minNeuronRatio ?? (opts.top === undefined ? DEFAULT_NEURON_RATIO : 0);
-  const candidates = ranked.filter((s) => s.ratio >= minRatio && s.atOutliers > s.elsewhere);
+  const candidates = ranked.filter((s) => (s.ratio === null || s.ratio >= minRatio) && s.atOutliers > s.elsewhere);
   const excess = candidates.map((s) => s.atOutliers - s.elsewhere);
   const total = excess.reduce((a, v) => a + v, 0);
   const share = (k: number) => (total > 0 ? excess.slice(0, k).reduce((a, v) => a + v, 0) / total : 0);
