@@ -66,27 +66,34 @@ export interface RegistersAddResult {
   closeness?: Closeness;
 }
 
+type Neurons = { file: NeuronsFile; ref: Provenance['neuronsFile'] };
+
+function givenNeurons(neurons: string | NeuronsFile, source: ModelSpec): Neurons {
+  const read = typeof neurons === 'string' ? readNeuronsFile(neurons) : undefined;
+  const given: Neurons = read ? { file: read.file, ref: { path: resolve(neurons as string), sha256: read.sha256 } } : { file: neurons as NeuronsFile, ref: { path: '(given in code)', sha256: '' } };
+  if (given.file.model.sha256 !== source.sha256) {
+    throw new MassivitError('BAD_OPTION', `--neurons ${given.ref.path} was found on another model (sha256 ${given.file.model.sha256.slice(0, 12)}…, this one ${source.sha256.slice(0, 12)}…)`);
+  }
+  return given;
+}
+
+/** --neurons auto: `registers find` on the images, its file written into the model folder. */
+async function autoNeurons(o: RegistersAddOptions, source: ModelSpec, out: string): Promise<Neurons> {
+  const path = join(out, NEURONS_FILE);
+  const found = await registersFind({ ...o, ...o.find, model: source, images: o.images!, out: path });
+  return { file: found.file, ref: { path, sha256: readNeuronsFile(path).sha256 } };
+}
+
 export async function registersAdd(o: RegistersAddOptions): Promise<RegistersAddResult> {
   if (o.neurons === 'auto' && o.images === undefined) throw invalidOption('--images', "an image folder when --neurons is 'auto'", o.images);
   if (o.images !== undefined) checkInputFolder('--images', o.images);
   checkOutputFolder('--out', o.out);
   const source = spec(o.model);
   const out = resolve(o.out);
+  // A bad neurons file, or one from another model, fails before anything is written.
+  const given = o.neurons === 'auto' ? undefined : givenNeurons(o.neurons, source);
   mkdirSync(out, { recursive: true });
-  let neuronsFile: NeuronsFile;
-  let neuronsRef: Provenance['neuronsFile'];
-  if (o.neurons === 'auto') {
-    const path = join(out, NEURONS_FILE);
-    const found = await registersFind({ ...o, ...o.find, model: source, images: o.images!, out: path });
-    const read = readNeuronsFile(path);
-    [neuronsFile, neuronsRef] = [found.file, { path, sha256: read.sha256 }];
-  } else if (typeof o.neurons === 'string') {
-    const read = readNeuronsFile(o.neurons);
-    [neuronsFile, neuronsRef] = [read.file, { path: resolve(o.neurons), sha256: read.sha256 }];
-  } else [neuronsFile, neuronsRef] = [o.neurons, { path: '(given in code)', sha256: '' }];
-  if (neuronsFile.model.sha256 !== source.sha256) {
-    throw new MassivitError('BAD_OPTION', `--neurons ${neuronsRef.path} was found on another model (sha256 ${neuronsFile.model.sha256.slice(0, 12)}…, this one ${source.sha256.slice(0, 12)}…)`);
-  }
+  const { file: neuronsFile, ref: neuronsRef } = given ?? (await autoNeurons(o, source, out));
   const edits = registerEdits(source, neuronsFile.neurons);
   const provenance: Provenance = {
     sourceModel: { name: source.name, dir: source.dir, sha256: source.sha256 },
