@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { layerHook } from '../dist/hooks.js';
+import { layerHook } from '../dist/contracts/hooks.js';
 import { preprocessImage } from '../dist/images/preprocess.js';
 import { loadModel } from '../dist/model/load.js';
 import { openRunner } from '../dist/run/runner.js';

@@ -5,7 +5,7 @@
  * Usage: node bench/scan-child.mjs <model dir> <image dir> <out dir> <threads> <batch> [--report]
  * Prints one JSON line.
  */
-import { scan } from '../dist/scan.js';
+import { scan } from '../dist/pipelines/scan.js';
 
 const [model, images, out, threads, batch, flag] = process.argv.slice(2);
 const start = performance.now();

@@ -1,22 +1,35 @@
-/** The library API: the same functions the CLI calls. */
-export { scan, type ScanOptions, type ScanResult, type ScanProgress } from './scan.js';
-export { demo } from './demo.js';
-export { merge, type MergeOptions, type MergeResult } from './merge.js';
-export { intervene, parseCells, type InterveneOptions, type InterveneJson, type InterveneResult, type InterventionMode } from './intervene.js';
-export { imageMap, type MapOptions, type ImageMap } from './maps.js';
+/**
+ * The library API: the functions the CLI chains, in pipeline order
+ * (model → tap → images → run → analyze → store → report, with the pipelines that chain them).
+ */
+export * from './contracts/hooks.js';
+export { MassivitError, type ErrorCode } from './contracts/errors.js';
+export { DEFAULT_CRITERIA, type ScanCriteria } from './contracts/criteria.js';
+// model: a folder or .onnx → ModelSpec (and the hub)
 export { loadModel, type ModelSpec, type LoadOptions } from './model/load.js';
-export { inspectModel, type ModelInspection } from './model/inspect.js';
+export { tokenLayout, tokenRole, patchPosition, type TokenLayout, type TokenRole } from './model/layout.js';
+export type { HookTable } from './model/hook-table.js';
 export { pullModel, type PullOptions, type PullResult } from './model/hub/pull.js';
 export { CATALOG, type CatalogEntry } from './model/hub/catalog.js';
-export { tokenLayout, tokenRole, patchPosition, type TokenLayout, type TokenRole } from './model/layout.js';
-export { applyTap, byOutputName, findHooks, sessionFetches, type TapPlan, type Reduce, type TappedGraph, type HookTable } from './tap/plan.js';
+// tap: the one graph rewrite
+export { applyTap, type TapPlan, type Reduce, type TappedGraph } from './tap/plan.js';
 export { cellsAt, type Edit, type CellsEdit, type EditInputs, type EditValues } from './tap/edits.js';
-export { openRunner, type Runner, type RunRequest, type Outputs } from './run/runner.js';
-export { preprocessImage } from './images/preprocess.js';
+// images
 export { walkImages } from './images/walk.js';
+export { preprocessImage } from './images/preprocess.js';
 export { parseShard, shardFromEnv, type Shard } from './images/shard.js';
-export { DEFAULT_CRITERIA, type ScanCriteria } from './analyze/criteria.js';
-export type { ScanJson } from './report/scan-json.js';
-export { writeScanReport, writeComparison, type ReportOptions, type ReportResult, type CompareOptions, type CompareResult } from './report/index.js';
-export * from './hooks.js';
-export { MassivitError } from './errors.js';
+// run: the one runner
+export { openRunner, type Runner, type RunRequest, type Outputs } from './run/runner.js';
+// outputs: the documented files
+export type { ScanJson } from './outputs/scan-json.js';
+export { readScanJson } from './outputs/scan-json-read.js';
+// pipelines (and the report stage they end in)
+export { scan, type ScanOptions, type ScanResult, type ScanProgress } from './pipelines/scan.js';
+export { reportAfterScan, writeScanReport, writeComparison, type ReportOptions, type ReportResult, type CompareOptions, type CompareResult } from './pipelines/report.js';
+export { merge, type MergeOptions, type MergeResult } from './pipelines/merge.js';
+export { intervene, parseCells, type InterveneOptions, type InterveneJson, type InterveneResult, type InterventionMode } from './pipelines/intervene.js';
+export { imageMap, type MapOptions, type ImageMap } from './pipelines/map.js';
+export { inspectModel, type ModelInspection } from './pipelines/inspect.js';
+export { demo } from './pipelines/demo.js';
+export { registersFind, registersAdd, type RegistersFindOptions, type RegistersAddOptions, type RegistersAddResult } from './pipelines/registers.js';
+export { readNeuronsFile, type NeuronsFile, type RegisterNeuron } from './outputs/register-neurons.js';

@@ -4,7 +4,7 @@
  * only [heads, tokens] per block and image (`key_mass`: mean over queries; `cls_row`: the CLS query's row),
  * so nothing T×T crosses into JS; per image we keep a few scalars per head and the head-mean CLS row.
  */
-import { attnPattern } from '../hooks.js';
+import { attnPattern } from '../contracts/hooks.js';
 import type { TokenLayout } from '../model/layout.js';
 import type { BlockAttention, ClsRowRow, HeadAttention, HeadRow, ImageAttention, LayerObservation, SinkRow, SinkTokens } from '../contracts/rows.js';
 import { patchGrid } from './norms.js';

@@ -3,11 +3,18 @@
  * threshold). The choice is kept in the store's meta, so a resumed, merged or re-reported scan rebuilds
  * the same sections.
  */
-import type { AnalysisOptions } from '../contracts/scan-inputs.js';
-import { invalidOption } from '../errors.js';
+import { invalidOption } from '../contracts/errors.js';
 import { DEFAULT_NORM_THRESHOLD } from './norms.js';
 
-export type { AnalysisOptions } from '../contracts/scan-inputs.js';
+/** Which optional scan.json sections a scan computes. */
+export interface AnalysisOptions {
+  /** Token-norm statistics (default on: the norms are stored anyway). */
+  norms: boolean;
+  /** Fixed high-norm threshold (default 150). */
+  normThreshold: number;
+  /** Attention-sink statistics (default off: needs the attention tap). */
+  attention: boolean;
+}
 
 export const DEFAULT_ANALYSIS: AnalysisOptions = { norms: true, normThreshold: DEFAULT_NORM_THRESHOLD, attention: false };
 

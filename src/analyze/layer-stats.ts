@@ -13,6 +13,8 @@
  * top-k by |a| (ties: lower flat index first), counts of |a| > threshold with float32 thresholds.
  */
 
+import type { NonFiniteCounts } from './non-finite.js';
+
 export interface LayerStats {
   /** Signed values of the top-k cells by |a|, ranked. */
   topValues: Float32Array;
@@ -26,6 +28,8 @@ export interface LayerStats {
   dimMassive: Int32Array;
   /** Per dim: tokens with |a| > outlierRatio × median. */
   dimOutlier: Int32Array;
+  /** Set by the analysis when the hidden state held NaN or ±Inf (the statistics then count those cells as 0). */
+  nonFinite?: NonFiniteCounts;
 }
 
 export interface StatsCriteria {

@@ -2,7 +2,8 @@
  * The dataset summary (scan.json), recomputed from the per-image store in a fixed order (by file path),
  * so a resumed scan, a merged set of shards and a single uninterrupted run give identical numbers.
  */
-import type { FlaggedCellRow, ImageError, LayerRow, OutlierRow } from '../contracts/rows.js';
+import type { FlaggedCellRow, ImageError, LayerRow, NonFiniteRow, OutlierRow } from '../contracts/rows.js';
+import { summarizeNonFinite, type LayerNonFinite, type NonFiniteSummary } from './non-finite.js';
 import { patchPosition, tokenRole, type TokenLayout, type TokenRole } from '../model/layout.js';
 
 /** What the dataset summary reads: the store's rows in file-path order (store/queries.ts). */
@@ -12,6 +13,8 @@ export interface SummarySource {
   flaggedCells: () => Iterable<FlaggedCellRow>;
   layers: () => Iterable<LayerRow>;
   outliers: () => Iterable<OutlierRow>;
+  /** NaN / ±Inf counts (absent: none recorded). */
+  nonFinite?: () => Iterable<NonFiniteRow>;
 }
 
 export interface LayerSummary {
@@ -24,6 +27,8 @@ export interface LayerSummary {
   imagesWithMassive: number;
   /** Images whose top-1 cell is a near-miss at this layer. */
   imagesWithNearMiss: number;
+  /** Only when some image's hidden state held NaN or ±Inf at this layer (counted as 0 in the statistics above). */
+  nonFinite?: LayerNonFinite;
 }
 
 export interface ActivationGroup {
@@ -62,6 +67,8 @@ export interface DatasetSummary {
   outlierFeatures: OutlierFeature[];
   emergence: { firstLayer: number | null; lastLayer: number | null };
   nearMissEmergence: { firstLayer: number | null; lastLayer: number | null };
+  /** Only when some hidden state held NaN or ±Inf. */
+  nonFinite?: NonFiniteSummary;
 }
 
 interface GroupAcc extends ImageCounter {
@@ -178,13 +185,16 @@ function span(groups: ActivationGroup[]): { firstLayer: number | null; lastLayer
 
 export function summarize(source: SummarySource, layout: TokenLayout): DatasetSummary {
   const { massive, near: nearMisses } = groupCells(source.flaggedCells(), layout);
+  const layers = layerSummaries(source.layers());
+  const nonFinite = source.nonFinite ? summarizeNonFinite(source.nonFinite(), layers) : undefined;
   return {
     images: { ...source.counts, errors: source.errors },
-    layers: layerSummaries(source.layers()),
+    layers,
     massive,
     nearMisses,
     outlierFeatures: outlierFeatures(source.outliers()),
     emergence: span(massive),
     nearMissEmergence: span(nearMisses),
+    ...(nonFinite ? { nonFinite } : {}),
   };
 }

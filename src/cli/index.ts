@@ -1,7 +1,7 @@
 /** The CLI only wires commands; each command is one file. Errors map to exit codes here and nowhere else. */
 import { Command, CommanderError } from 'commander';
-import { MassivitError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { MassivitError } from '../contracts/errors.js';
+import { VERSION } from '../contracts/version.js';
 import { scanCommand } from './commands/scan.js';
 import { modelsCommand } from './commands/models.js';
 import { demoCommand } from './commands/demo.js';

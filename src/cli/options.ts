@@ -1,6 +1,6 @@
 /** Flag parsers shared by commands: each checks the flag's range from options/ranges.ts and names the flag. */
 import { InvalidArgumentError } from 'commander';
-import { parseInRange, RANGES, type RangeName } from '../options/ranges.js';
+import { parseInRange, RANGES, type RangeName } from '../contracts/ranges.js';
 
 /** A commander parse function for the numeric option `name` (commander prefixes the flag to the message). */
 export function rangeFlag(name: RangeName): (value: string) => number {

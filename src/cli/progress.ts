@@ -1,5 +1,5 @@
 /** A one-line progress bar with ETA on stderr, only when stderr is a terminal. */
-import type { ScanProgress } from '../scan.js';
+import type { ScanProgress } from '../pipelines/scan.js';
 
 export function progressBar(stream: NodeJS.WriteStream = process.stderr): ((p: ScanProgress) => void) & { end(): void } {
   const start = Date.now();

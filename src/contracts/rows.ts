@@ -2,7 +2,7 @@
  * The rows that cross between analyze/ and store/: what the analysis writes per image, and what the store
  * reads back for the dataset summaries. Defined here so neither stage imports the other.
  */
-import type { CellKind } from '../analyze/criteria.js';
+import type { CellKind } from './criteria.js';
 
 export interface Cell {
   rank: number;
@@ -23,6 +23,8 @@ export interface LayerObservation {
   outlierDims: [number, number][];
   /** L2 norm of every token. */
   norms: Float32Array;
+  /** Only when the hidden state held NaN or ±Inf (the statistics above then count those cells as 0). */
+  nonFinite?: NonFiniteCounts;
 }
 
 /** The tokens whose received attention is measured, per image. */
@@ -93,6 +95,12 @@ export interface LayerRow {
   topKind: string | null;
 }
 
+/** NaN / ±Inf cells of one ok image at one layer (files.rowid as `file`). */
+export interface NonFiniteRow extends NonFiniteCounts {
+  file: number;
+  layer: number;
+}
+
 export interface OutlierRow {
   layer: number;
   dim: number;
@@ -125,3 +133,10 @@ export interface HeadRow {
 
 /** [block, head-mean CLS attention row] of one ok image. */
 export type ClsRowRow = [number, Float32Array];
+
+/** NaN and ±Inf cells of one hidden state (or summed over several). */
+export interface NonFiniteCounts {
+  nan: number;
+  posInf: number;
+  negInf: number;
+}

@@ -3,7 +3,7 @@
  * ("libpng read error", "unsupported image format"); the file's first and last bytes usually say more
  * (a text file, a BMP, a PNG cut before IEND), so the reason names the actual problem.
  */
-import { MassivitError, errorMessage } from '../errors.js';
+import { MassivitError, errorMessage } from '../contracts/errors.js';
 
 export type Sniffed = 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'bmp' | 'svg' | 'heif' | 'text' | 'unknown';
 

@@ -1,10 +1,10 @@
 /**
- * A patch-grid map (token norms, CLS attention) drawn over the photo as the model saw it: the same
- * EXIF rotation, resize and centre crop as preprocessing, then one coloured cell per patch, blended.
+ * A patch-grid map (token norms, CLS attention) drawn over the photo as the model saw it (model-view.ts:
+ * the same rotation, resize kernel, crop and pixel limit as preprocessing), one coloured cell per patch.
  */
 import sharp from 'sharp';
 import type { PreprocessSpec } from '../model/preprocessor.js';
-import { resizeTarget } from './preprocess.js';
+import { DEFAULT_LIMITS, modelViewImage, type DecodeLimits } from './model-view.js';
 
 export interface OverlayOptions {
   /** Output scale relative to the model input (default 2: a 224 px model gives a 448 px picture). */
@@ -13,6 +13,8 @@ export interface OverlayOptions {
   alpha?: number;
   /** Colour scale: 'linear' from the grid's min to max, or 'log' (default linear). */
   colour?: 'linear' | 'log';
+  /** The pixel limit the photo is decoded under: the scan's (default DEFAULT_LIMITS). */
+  limits?: DecodeLimits;
 }
 
 /** Inferno-like ramp (dark → yellow): a few anchors, linearly interpolated. */
@@ -29,21 +31,6 @@ export function rampColour(t: number): [number, number, number] {
   const i = Math.min(RAMP.length - 2, Math.floor(x));
   const f = x - i;
   return [0, 1, 2].map((c) => Math.round(RAMP[i][c] + f * (RAMP[i + 1][c] - RAMP[i][c]))) as [number, number, number];
-}
-
-/** The RGB picture the model saw (before normalisation), at its input size. */
-export async function modelView(photo: Buffer, spec: PreprocessSpec): Promise<ReturnType<typeof sharp>> {
-  const meta = await sharp(photo).metadata();
-  const rotated = meta.orientation && meta.orientation >= 5;
-  const w = (rotated ? meta.height : meta.width) ?? spec.width;
-  const h = (rotated ? meta.width : meta.height) ?? spec.height;
-  const target = resizeTarget(spec, w, h);
-  let view = sharp(photo).rotate().removeAlpha().toColourspace('srgb').resize(target.width, target.height, { fit: 'fill' });
-  if (spec.crop) {
-    const { height, width } = spec.crop;
-    view = sharp(await view.png().toBuffer()).extract({ left: Math.floor((target.width - width) / 2), top: Math.floor((target.height - height) / 2), width, height });
-  }
-  return view;
 }
 
 /** PNG of `grid` ([rows][cols]) over the photo; returns the PNG bytes. */
@@ -65,6 +52,6 @@ export async function renderOverlay(photo: Buffer, spec: PreprocessSpec, grid: n
   });
   // Nearest-neighbour upscaling keeps every patch a sharp-edged square.
   const map = await sharp(cells, { raw: { width: cols, height: rows, channels: 4 } }).resize(width, height, { kernel: 'nearest', fit: 'fill' }).png().toBuffer();
-  const base = await (await modelView(photo, spec)).resize(width, height, { fit: 'fill' }).png().toBuffer();
+  const base = await (await modelViewImage(photo, spec, opts.limits ?? DEFAULT_LIMITS)).resize(width, height, { fit: 'fill' }).png().toBuffer();
   return sharp(base).composite([{ input: map }]).png().toBuffer();
 }

@@ -1,6 +1,6 @@
 /** Deterministic 1/N split of an image list, by a hash of each relative path (stable across machines). */
-import { invalidOption } from '../errors.js';
-import { RANGES } from '../options/ranges.js';
+import { invalidOption } from '../contracts/errors.js';
+import { RANGES } from '../contracts/ranges.js';
 
 export interface Shard {
   index: number;

@@ -11,8 +11,8 @@
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
-import { MassivitError, errorMessage } from '../errors.js';
-import { fileKind } from '../options/paths.js';
+import { MassivitError, errorMessage } from '../contracts/errors.js';
+import { fileKind } from '../contracts/regular-file.js';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heif', '.heic', '.bmp'];
 
@@ -97,6 +97,9 @@ function statReason(err: unknown): string {
 
 const SEP = Buffer.from(sep);
 
+/** Appended to a non-UTF-8 name whose display form another file already has (read.ts undoes it). */
+export const NON_UTF8_SUFFIX = ' (non-UTF-8 name)';
+
 /**
  * A non-UTF-8 name shown as `\xHH` could equal a real name typed with a literal backslash; the store
  * keys files by path, so such a (rare) pair must not share one: the non-UTF-8 one gets a suffix.
@@ -105,7 +108,7 @@ function disambiguate(entries: ImageEntry[], errors: WalkError[]): void {
   const taken = new Set([...entries.filter((e) => !e.rawPath).map((e) => e.rel), ...errors.map((e) => e.rel)]);
   for (const e of entries) {
     if (!e.rawPath) continue;
-    while (taken.has(e.rel)) e.rel += ' (non-UTF-8 name)';
+    while (taken.has(e.rel)) e.rel += NON_UTF8_SUFFIX;
     taken.add(e.rel);
   }
 }

@@ -1,5 +1,5 @@
 /** Reading a Hugging Face model folder's config.json: family and the numbers the token layout needs. */
-import { badModel } from '../errors.js';
+import { badModel } from '../contracts/errors.js';
 
 export type Family = 'vit' | 'dinov2' | 'dinov2_with_registers' | 'clip_vision_model';
 export const FAMILIES: readonly Family[] = ['vit', 'dinov2', 'dinov2_with_registers', 'clip_vision_model'];

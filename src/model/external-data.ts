@@ -5,8 +5,8 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { badModel } from '../errors.js';
-import type { ModelProto } from '../tap/onnx.js';
+import { badModel } from '../contracts/errors.js';
+import type { ModelProto } from './onnx.js';
 
 const EXTERNAL = 1; // TensorProto.DataLocation.EXTERNAL
 /** protobuf cannot encode a message of 2 GiB or more; keep a margin for the graph itself. */

@@ -1,5 +1,5 @@
 /** Token layout: which sequence positions are CLS, registers and patches. */
-import { badModel } from '../errors.js';
+import { badModel } from '../contracts/errors.js';
 import type { ArchConfig } from './config.js';
 
 export type TokenRole = 'cls' | 'register' | 'patch';

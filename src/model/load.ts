@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { readRegularFile } from '../contracts/regular-file.js';
-import { badModel, errorMessage } from '../errors.js';
-import { findHooks, type HookTable } from '../tap/plan.js';
-import { decodeModel, encodeModel, type ModelProto } from '../tap/onnx.js';
+import { badModel, errorMessage } from '../contracts/errors.js';
+import { findHooks, type HookTable } from './hook-table.js';
+import { decodeModel, encodeModel, type ModelProto } from './onnx.js';
 import { inlineExternalData } from './external-data.js';
 import { parseArchConfig, type ArchConfig, type Family } from './config.js';
 import { tokenLayout, type TokenLayout } from './layout.js';
@@ -57,7 +57,7 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(readRegularFile(path, MAX_JSON_BYTES, path).toString('utf8')) as unknown;
   } catch (err) {
-    throw badModel(`Cannot read ${path}: ${errorMessage(err)}`);
+    throw badModel(`Cannot read ${path}: ${errorMessage(err)}`, undefined, err);
   }
 }
 
@@ -65,7 +65,7 @@ function readOnnx(path: string): Uint8Array {
   try {
     return new Uint8Array(readRegularFile(path, MAX_ONNX_BYTES, path));
   } catch (err) {
-    throw badModel(`Cannot read ${path}: ${errorMessage(err)}`);
+    throw badModel(`Cannot read ${path}: ${errorMessage(err)}`, undefined, err);
   }
 }
 

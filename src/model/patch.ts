@@ -3,7 +3,7 @@
  * all patchify with one Conv whose kernel = stride = patch size). Lets load.ts name a wrong patch_size
  * directly instead of inferring it from a token count.
  */
-import type { ModelProto } from '../tap/onnx.js';
+import type { ModelProto } from './onnx.js';
 
 /** Ops an exporter may put between the image input and the patch Conv. */
 const PASS_THROUGH = new Set(['Cast', 'Identity']);

@@ -1,5 +1,5 @@
 /** Detects quantized / half-precision graphs: their activation magnitudes are not the fp32 model's. */
-import { DataType, type ModelProto } from '../tap/onnx.js';
+import { DataType, type ModelProto } from './onnx.js';
 
 export type Precision = 'fp32' | 'fp16' | 'bf16' | 'int8' | 'int4' | 'mixed';
 

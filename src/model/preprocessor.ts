@@ -1,5 +1,5 @@
 /** preprocessor_config.json → the exact preprocessing recipe (ViTImageProcessor, BitImageProcessor, CLIPImageProcessor). */
-import { badModel } from '../errors.js';
+import { badModel } from '../contracts/errors.js';
 import type { Family } from './config.js';
 
 export type Resample = 'nearest' | 'lanczos' | 'bilinear' | 'bicubic' | 'box' | 'hamming';

@@ -5,7 +5,7 @@
 import type { BlockSummary } from '../analyze/attention.js';
 import { axis, chartOptions, type ChartConfig, type CompareSeries } from './charts.js';
 import { depthAxis, depthPairs } from './charts-norms.js';
-import type { ScanJson } from './scan-json.js';
+import type { ScanJson } from '../outputs/scan-json.js';
 
 /** Percent, for a log axis: an exact 0 has no place on it, so it becomes a gap. */
 const pct = (share: number | null) => (share === null || !(share > 0) ? null : Number((100 * share).toPrecision(6)));

@@ -6,7 +6,7 @@
 import type { NormLayer, NormSummary } from '../analyze/norms.js';
 import { MODEL_COLORS, axis, chartOptions, type ChartConfig, type CompareSeries } from './charts.js';
 import { fmt } from './html.js';
-import type { ScanJson } from './scan-json.js';
+import type { ScanJson } from '../outputs/scan-json.js';
 
 const pct = (share: number | null) => (share === null ? null : Number((100 * share).toPrecision(6)));
 

@@ -3,8 +3,8 @@
  * @napi-rs/canvas): plain JSON, no callbacks, so the same object serves both and embeds safely.
  */
 import type { TokenRole } from '../model/layout.js';
-import type { ScanJson } from './scan-json.js';
-import type { FeatureTokenView } from './views.js';
+import type { ScanJson } from '../outputs/scan-json.js';
+import type { FeatureTokenView } from '../analyze/feature-token.js';
 
 export interface ChartConfig {
   type: 'line' | 'bar' | 'scatter';
@@ -13,7 +13,6 @@ export interface ChartConfig {
 }
 
 export const MODEL_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
-export const ROLE_COLORS: Record<TokenRole, string> = { cls: '#d62728', register: '#7b4fc4', patch: '#1f77b4' };
 export const ROLE_LABELS: Record<TokenRole, string> = { cls: 'CLS', register: 'register', patch: 'patch' };
 
 const title = (text: string) => ({ display: true, text, font: { size: 16, weight: 'bold' } });

@@ -4,9 +4,9 @@
  * model with registers move its massive activations out of the patch tokens?
  */
 import { existsSync } from 'node:fs';
-import { ensureOutputDir, writeFileAtomic } from '../atomic.js';
+import { ensureOutputDir, writeFileAtomic } from '../contracts/atomic.js';
 import { basename, join, relative, resolve } from 'node:path';
-import { MassivitError } from '../errors.js';
+import { MassivitError } from '../contracts/errors.js';
 import type { TokenRole } from '../model/layout.js';
 import {
   compareCurvesChart, compareEmergenceChart, compareNormsChart, compareRolesChart,
@@ -18,7 +18,9 @@ import { writeFigures, type CanvasLoader, type FigureResult } from './figures.js
 import { chartFigure, esc, fmt, renderPage, sortableTable } from './html.js';
 import { footer, roleCell } from './sections.js';
 import { openStoreReadOnly, roleCounts, type CellKindShown, type RoleCounts } from '../store/reads.js';
-import { layoutOf, readScanJson, type ScanJson } from './scan-json.js';
+import { layoutOf, type ScanJson } from '../outputs/scan-json.js';
+import { readScanJson } from '../outputs/scan-json-read.js';
+import { nonFiniteLine } from './sections-non-finite.js';
 
 import { COMPARE_FILE } from '../contracts/files.js';
 const ROLES: TokenRole[] = ['cls', 'register', 'patch'];
@@ -80,6 +82,12 @@ function dominant(e: Entry): { kind: string; role: TokenRole; share: number } | 
   return { kind, role, share: c[role] / total(c) };
 }
 
+/** A broken or overflowing model says so beside its line. */
+function nonFiniteNote(scan: ScanJson): string {
+  const line = nonFiniteLine(scan);
+  return line ? ` <strong class="warn">${esc(line)}</strong>` : '';
+}
+
 function summaryLine(e: Entry): string {
   const s = e.scan;
   const d = dominant(e);
@@ -98,18 +106,18 @@ function overviewTable(entries: Entry[]): string {
   const rows = entries.map((e): [string, string | number][] => {
     const s = e.scan;
     const peak = s.layers.reduce((a, b) => (b.top1 > a.top1 ? b : a), s.layers[0]);
-    const at = (l: number | null) => (l === null ? ['–', -1] as [string, number] : [`${l} (${fmt(l / s.model.numLayers, 2)})`, l / s.model.numLayers] as [string, number]);
+    const at = (l: number | null) => (l === null ? ['–', -1] as [string, number] : [`${esc(l)} (${fmt(l / s.model.numLayers, 2)})`, l / s.model.numLayers] as [string, number]);
     const m = total(e.massive);
     return [
       [esc(e.name), e.name],
       [esc(s.model.family), s.model.family],
-      [String(s.model.numLayers), s.model.numLayers],
-      [String(s.model.tokens.registers.length), s.model.tokens.registers.length],
-      [`${s.images.scanned} (${s.images.failed})`, s.images.scanned],
+      [esc(s.model.numLayers), s.model.numLayers],
+      [esc(s.model.tokens.registers.length), s.model.tokens.registers.length],
+      [`${esc(s.images.scanned)} (${esc(s.images.failed)})`, s.images.scanned],
       at(s.emergence.firstLayer),
       at(s.emergence.lastLayer),
       at(s.nearMissEmergence.firstLayer),
-      [peak ? `${fmt(peak.top1)} (layer ${peak.layer})` : '–', peak?.top1 ?? 0],
+      [peak ? `${fmt(peak.top1)} (layer ${esc(peak.layer)})` : '–', peak?.top1 ?? 0],
       [peak ? `${fmt(peak.top1 / peak.median)}×` : '–', peak ? peak.top1 / peak.median : 0],
       [ROLES.map((r) => e.massive[r]).join(' / '), m],
       [pct(e.massive.patch, m), m > 0 ? e.massive.patch / m : -1],
@@ -133,8 +141,8 @@ function dimsTable(entries: Entry[]): string {
     }
     for (const f of folded.values()) {
       rows.push([
-        [esc(e.name), e.name], [esc(kind), kind], [String(f.dim), f.dim], [roleCell(f.role), f.role], [String(f.token), f.token],
-        [`${f.first}–${f.last}`, f.first], [`${f.images} / ${e.scan.images.scanned}`, f.images], [fmt(f.value, 4), f.value],
+        [esc(e.name), e.name], [esc(kind), kind], [esc(f.dim), f.dim], [roleCell(f.role), f.role], [esc(f.token), f.token],
+        [`${esc(f.first)}–${esc(f.last)}`, f.first], [`${esc(f.images)} / ${esc(e.scan.images.scanned)}`, f.images], [fmt(f.value, 4), f.value],
       ]);
     }
   }
@@ -158,7 +166,7 @@ function normsSection(entries: Entry[], charts: Record<string, ChartConfig>, nor
     const l = e.scan.norms!.layers[e.scan.norms!.layers.length - 1];
     const share = (v: number | null) => (v === null ? ['–', -1] as [string, number] : [percent(v), v] as [string, number]);
     return [
-      [esc(e.name), e.name], [String(l.layer), l.layer],
+      [esc(e.name), e.name], [esc(l.layer), l.layer],
       [fmt(l.meanNorm.cls), l.meanNorm.cls], [fmt(l.meanNorm.registers), l.meanNorm.registers ?? -1], [fmt(l.meanNorm.patches), l.meanNorm.patches],
       [`${fmt(l.fixed.threshold)}: ${percent(l.fixed.share)}`, l.fixed.share], [`${fmt(l.auto.threshold)}: ${percent(l.auto.share)}`, l.auto.share],
       share(l.auto.border), share(l.auto.centre), share(l.auto.cls), share(l.auto.registers),
@@ -187,8 +195,8 @@ function sinkSection(entries: Entry[], charts: Record<string, ChartConfig>, norm
     const top = a.blocks.reduce((x, y) => (y.sinkShare > x.sinkShare ? y : x));
     const ratio = top.baseline > 0 ? top.sinkShare / top.baseline : null;
     return [
-      [esc(e.name), e.name], [String(a.images), a.images],
-      [`${top.block} (${fmt(top.block / e.scan.model.numLayers, 2)})`, top.block / e.scan.model.numLayers],
+      [esc(e.name), e.name], [esc(a.images), a.images],
+      [`${esc(top.block)} (${fmt(top.block / e.scan.model.numLayers, 2)})`, top.block / e.scan.model.numLayers],
       [percent(top.sinkShare), top.sinkShare], [ratio === null ? '–' : `${fmt(ratio)}×`, ratio ?? -1],
       [percent(top.clsShare), top.clsShare], [top.registerShare === null ? '–' : percent(top.registerShare), top.registerShare ?? -1],
     ];
@@ -221,7 +229,7 @@ export async function writeComparison(scanDirs: string[], opts: CompareOptions):
     `<h1>${esc(title)}</h1>`,
     '<p class="lede">A massivit comparison: where each model keeps its massive activations, by layer and by token role (CLS, register, patch).</p>',
     synthetic.length > 0 ? `<p class="banner"><strong>SYNTHETIC</strong>: ${esc(synthetic.map((e) => e.name).join(', '))} ${synthetic.length === 1 ? 'is a' : 'are'} hand-built model${synthetic.length === 1 ? '' : 's'} with planted massive activations, not trained networks.</p>` : '',
-    `<ul class="headline">${entries.map((e) => `<li>${summaryLine(e)}</li>`).join('\n')}</ul>`,
+    `<ul class="headline">${entries.map((e) => `<li>${summaryLine(e)}${nonFiniteNote(e.scan)}</li>`).join('\n')}</ul>`,
     '<h2 id="overview">Overview</h2>',
     '<p>Layers are hidden-state indices (0 = embeddings, L = output of block L); in brackets, normalised depth = layer / blocks. Role counts are cells (image × layer × token × dim) meeting the massive criterion.</p>',
     overviewTable(entries),

@@ -6,8 +6,8 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ensureOutputDir, writeFileAtomic } from '../atomic.js';
-import { errorMessage } from '../errors.js';
+import { ensureOutputDir, writeFileAtomic } from '../contracts/atomic.js';
+import { errorMessage } from '../contracts/errors.js';
 import { withTickLabels, type ChartConfig } from './charts.js';
 import { svgToPng } from './svg.js';
 

@@ -56,7 +56,13 @@ export interface PageOptions {
   data: unknown;
 }
 
-/** The CSP: no fetch, no frames, no external anything; only the hashed inline script/style and data: images. */
+/**
+ * The CSP: no fetch, no frames, no external anything; only the hashed inline script/style and data: images;
+ * no <base> and no form submission. CSP cannot stop navigation: Chromium 156 rejects `navigate-to` as an
+ * unrecognised directive (with a console warning, so it is left out) and follows a
+ * <meta http-equiv="refresh"> even inside <body>. Escaping every value (esc) and checking every field read
+ * from a scan folder (validate.ts) is what keeps such markup out.
+ */
 export function contentSecurityPolicy(scripts: string[], styles: string[]): string {
   return [
     "default-src 'none'",

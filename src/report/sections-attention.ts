@@ -10,8 +10,8 @@ import { registerBaseline, sinkLayersChart } from './charts-attention.js';
 import { ROLE_LABELS } from './charts.js';
 import { chartFigure, esc, fmt, sortableTable } from './html.js';
 import { emptyPart, type ReportPart } from './parts.js';
-import type { ScanJson } from './scan-json.js';
-import { layoutOf } from './scan-json.js';
+import type { ScanJson } from '../outputs/scan-json.js';
+import { layoutOf } from '../outputs/scan-json.js';
 import { gridHeatmapSvg, percent } from './svg-grid.js';
 
 /** "1.2%" or "1.2%–1.5%": the sink baseline can differ between blocks only when images lack some blocks. */
@@ -84,7 +84,7 @@ function blockTable(scan: ScanJson, a: AttentionSummary): string {
     const clsToSink = b.heads.reduce((x, h) => x + h.clsToSinkShare, 0) / Math.max(1, b.heads.length);
     const top = b.heads.reduce((x, y) => (y.sinkShare > x.sinkShare ? y : x), b.heads[0]);
     return [
-      [String(b.block), b.block],
+      [esc(b.block), b.block],
       [percent(b.sinkShare), b.sinkShare],
       [r === null ? '–' : `${fmt(r)}×`, r ?? -1],
       [percent(b.baseline), b.baseline],
@@ -118,7 +118,7 @@ export function attentionPart(scan: ScanJson): ReportPart {
     `<p class="headline">${esc(attentionHeadline(a))}</p>`,
     `<figure class="svg narrow">${svgs['sink-heads']}<figcaption>Sink share per block (rows) and head (columns). If attention were uniform, S would get ${esc(baselineText(a))} (|S| / tokens, mean over images).</figcaption></figure>`,
     chartFigure('sink-layers', 'Attention mass on the sink tokens, on CLS and on the registers, per block (mean over heads), each against the share uniform attention would give it (dashed); log scale.'),
-    `<figure class="svg narrow">${svgs['cls-map']}<figcaption>Where the CLS token looks in the last block (${last.block}): its attention to each patch, mean over heads and images (CLS${scan.model.tokens.registers.length > 0 ? ' and registers' : ''} left out, not renormalised).</figcaption></figure>`,
+    `<figure class="svg narrow">${svgs['cls-map']}<figcaption>Where the CLS token looks in the last block (${esc(last.block)}): its attention to each patch, mean over heads and images (CLS${scan.model.tokens.registers.length > 0 ? ' and registers' : ''} left out, not renormalised).</figcaption></figure>`,
     '<h3>Per block</h3>',
     blockTable(scan, a),
     a.missing.length > 0 ? `<p class="warn">Blocks without attention data: ${esc(a.missing.map((m) => `${m.block} (${m.reason})`).join('; '))}.</p>` : '',

@@ -5,12 +5,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MassivitError, errorMessage } from '../errors.js';
-import type { InterveneCell, InterveneJson, InterveneResult } from '../intervene.js';
+import { MassivitError, errorMessage } from '../contracts/errors.js';
+import type { InterveneCell, InterveneJson, InterveneResult } from '../pipelines/intervene.js';
 import { ROLE_LABELS } from './charts.js';
+import { checkIntervene } from '../outputs/file-shapes.js';
 import { esc, fmt, sortableTable } from './html.js';
 import { emptyPart, type ReportPart } from './parts.js';
-import type { ScanJson } from './scan-json.js';
+import type { ScanJson } from '../outputs/scan-json.js';
 import { percent } from './svg-grid.js';
 
 export const INTERVENE_JSON = 'intervene.json';
@@ -23,16 +24,16 @@ export interface FoundIntervention {
 }
 
 function parse(path: string): InterveneJson {
-  let json: InterveneJson;
+  let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8')) as InterveneJson;
+    json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new MassivitError('BAD_OPTION', `Cannot read ${path}: ${errorMessage(err)}`, 'Pass the intervene.json written by `massivit intervene --out <dir>`');
   }
-  if (json?.version !== 1 || !Array.isArray(json.results) || !json.model || !json.cells) {
+  if ((json as Partial<InterveneJson> | null)?.version !== 1) {
     throw new MassivitError('BAD_OPTION', `${path} is not an intervene.json of version 1`, 'Pass the intervene.json written by `massivit intervene --out <dir>`');
   }
-  return json;
+  return checkIntervene(path, json);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { NormLayer, ThresholdStats } from '../analyze/norms.js';
 import { autoRange, normBorderChart, normFocusLayer, normHistogramChart, normSharesChart } from './charts-norms.js';
 import { chartFigure, esc, fmt, sortableTable } from './html.js';
 import { emptyPart, type ReportPart } from './parts.js';
-import type { ScanJson } from './scan-json.js';
+import type { ScanJson } from '../outputs/scan-json.js';
 import { gridHeatmapSvg, percent } from './svg-grid.js';
 
 const share = (v: number | null): [string, string | number] => (v === null ? ['–', -1] : [percent(v), v]);
@@ -62,14 +62,14 @@ function layerTable(scan: ScanJson): string {
     'auto threshold', '> auto: patches', 'images', 'border', 'centre',
   ];
   const rows = n.layers.map((l): [string, string | number][] => [
-    [String(l.layer), l.layer],
+    [esc(l.layer), l.layer],
     [fmt(l.meanNorm.cls), l.meanNorm.cls],
     [fmt(l.meanNorm.registers), l.meanNorm.registers ?? -1],
     [fmt(l.meanNorm.patches), l.meanNorm.patches],
     [fmt(l.patchStd), l.patchStd],
-    share(l.fixed.share), [String(l.fixed.images), l.fixed.images], share(l.fixed.border), share(l.fixed.centre), share(l.fixed.cls), share(l.fixed.registers),
+    share(l.fixed.share), [esc(l.fixed.images), l.fixed.images], share(l.fixed.border), share(l.fixed.centre), share(l.fixed.cls), share(l.fixed.registers),
     [fmt(l.auto.threshold), l.auto.threshold],
-    share(l.auto.share), [String(l.auto.images), l.auto.images], share(l.auto.border), share(l.auto.centre),
+    share(l.auto.share), [esc(l.auto.images), l.auto.images], share(l.auto.border), share(l.auto.centre),
   ]);
   return sortableTable('norms-layers-table', headers, rows, 'No layers.');
 }
@@ -90,7 +90,7 @@ export function normsPart(scan: ScanJson): ReportPart {
   const svgs: Record<string, string> = {};
   const grid = normGridSvg(scan, l);
   if (grid) svgs['norm-grid'] = grid;
-  const options = n.layers.map((x) => `<option value="${x.layer}"${x.layer === focus ? ' selected' : ''}>layer ${x.layer}${x.layer === focus ? ` (${esc(focusReason(scan, x.layer))})` : ''}</option>`).join('');
+  const options = n.layers.map((x) => `<option value="${esc(x.layer)}"${x.layer === focus ? ' selected' : ''}>layer ${esc(x.layer)}${x.layer === focus ? ` (${esc(focusReason(scan, x.layer))})` : ''}</option>`).join('');
   const g = gridChoice(l);
   const html = [
     head,
@@ -103,8 +103,8 @@ export function normsPart(scan: ScanJson): ReportPart {
     chartFigure('norm-border', 'Border patches (the outermost ring of the patch grid) vs centre patches above each threshold, per layer.'),
     '</div>',
     grid && g
-      ? `<figure class="svg narrow">${grid}<figcaption>Where the high-norm patches sit at layer ${l.layer}: per patch position, the share of images in which its norm is above the ${g.which === 'fixed' ? 'fixed' : 'automatic'} threshold${g.which === 'auto' ? ' (no patch passes the fixed one)' : ''}.</figcaption></figure>`
-      : `<p class="empty">At layer ${l.layer} no patch token is above either threshold, so there is no position map.</p>`,
+      ? `<figure class="svg narrow">${grid}<figcaption>Where the high-norm patches sit at layer ${esc(l.layer)}: per patch position, the share of images in which its norm is above the ${g.which === 'fixed' ? 'fixed' : 'automatic'} threshold${g.which === 'auto' ? ' (no patch passes the fixed one)' : ''}.</figcaption></figure>`
+      : `<p class="empty">At layer ${esc(l.layer)} no patch token is above either threshold, so there is no position map.</p>`,
     '<h3>Per layer</h3>',
     layerTable(scan),
   ].join('\n');

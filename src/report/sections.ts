@@ -2,8 +2,8 @@
 import type { ActivationGroup } from '../analyze/summary.js';
 import { esc, fmt, sortableTable } from './html.js';
 import { ROLE_LABELS } from './charts.js';
-import type { ScanJson } from './scan-json.js';
-import { VERSION } from '../version.js';
+import type { ScanJson } from '../outputs/scan-json.js';
+import { VERSION } from '../contracts/version.js';
 
 export function roleCell(role: ActivationGroup['role']): string {
   return `<span class="role-${esc(role)}">${esc(ROLE_LABELS[role])}</span>`;
@@ -64,12 +64,12 @@ export function warningList(scan: ScanJson): string {
 export function groupTable(id: string, groups: ActivationGroup[], empty: string): string {
   const headers = ['layer', 'dim', 'role', 'token', 'row/col', 'images', 'mean value', 'min |a|', 'max |a|', 'mean ratio to median', 'tokens (images)'];
   const rows = groups.map((g): [string, string | number][] => [
-    [String(g.layer), g.layer],
-    [String(g.dim), g.dim],
+    [esc(g.layer), g.layer],
+    [esc(g.dim), g.dim],
     [roleCell(g.role), g.role],
-    [String(g.token), g.token],
-    [g.position ? `${g.position[0]}, ${g.position[1]}` : '–', g.position ? g.position[0] * 10000 + g.position[1] : -1],
-    [String(g.images), g.images],
+    [esc(g.token), g.token],
+    [g.position ? `${esc(g.position[0])}, ${esc(g.position[1])}` : '–', g.position ? g.position[0] * 10000 + g.position[1] : -1],
+    [esc(g.images), g.images],
     [fmt(g.meanValue, 4), g.meanValue],
     [fmt(g.minAbs, 4), g.minAbs],
     [fmt(g.maxAbs, 4), g.maxAbs],

@@ -2,17 +2,20 @@
  * The single-scan report: <out>/report.html (+ <out>/figures/*.png), rebuilt from scan.json, scan.sqlite
  * and views/feature-token.json alone, so `massivit report <out>` needs neither the model nor a network.
  */
-import { ensureOutputDir, writeFileAtomic } from '../atomic.js';
+import { ensureOutputDir, writeFileAtomic } from '../contracts/atomic.js';
 import { dirname, join, resolve } from 'node:path';
 import { layerCurvesChart, featureTokenChart, type ChartConfig } from './charts.js';
 import { writeFigures, type CanvasLoader, type FigureResult } from './figures.js';
 import { chartFigure, esc, fmt, renderPage } from './html.js';
-import { layoutOf, readScanJson, type ScanJson } from './scan-json.js';
+import { layoutOf, type ScanJson } from '../outputs/scan-json.js';
+import { readScanJson } from '../outputs/scan-json-read.js';
+import { nonFiniteSection } from './sections-non-finite.js';
 import { criteriaText, errorList, footer, groupTable, headline, layoutText, roleCell, syntheticBanner, warningList } from './sections.js';
-import { imagesRoot, openStoreReadOnly, positionCounts, preprocessOf, topImages, type CellKindShown, type TopImage } from '../store/reads.js';
+import { imagesRoot, maxPixelsOf, openStoreReadOnly, positionCounts, preprocessOf, topImages, type CellKindShown, type TopImage } from '../store/reads.js';
 import { featureTokenSvg, positionHeatmapSvg } from './svg.js';
 import { thumbnails, type Thumbnail } from './thumbs.js';
-import { readView, type FeatureTokenView } from './views.js';
+import type { FeatureTokenView } from '../analyze/feature-token.js';
+import { readView } from '../outputs/view-json.js';
 import type { ReportPart } from './parts.js';
 import { normsPart } from './sections-norms.js';
 import { attentionPart } from './sections-attention.js';
@@ -68,6 +71,7 @@ async function whereData(db: Db | undefined, scan: ScanJson, notes: string[], ph
   const thumbs = await thumbnails(top, {
     imagesRoot: root,
     preprocess: preprocessOf(db),
+    maxPixels: maxPixelsOf(db),
     inputSize: scan.model.inputSize,
     patchGrid: scan.model.tokens.patchGrid,
     color: kind === 'massive' ? '#ff2d20' : '#ffa500',
@@ -92,12 +96,12 @@ function whereSection(scan: ScanJson, where: WhereData, heatmap: string | undefi
     out.push('<div class="thumbs">');
     for (const t of where.thumbs) {
       const c = t.image.top;
-      const at = c.position ? `patch r${c.position[0]}, c${c.position[1]}` : `${roleCell(c.role)}, not a patch: nothing to outline`;
+      const at = c.position ? `patch r${esc(c.position[0])}, c${esc(c.position[1])}` : `${roleCell(c.role)}, not a patch: nothing to outline`;
       const others = t.image.specialTokens.filter((k) => k !== c.token);
       const special = others.length > 0 ? `; also in CLS/register token${others.length > 1 ? 's' : ''} ${esc(others.join(', '))}` : '';
       out.push(
-        `<figure><img src="${t.dataUri}" alt="${esc(t.image.path)}" width="256"><figcaption><code>${esc(t.image.path)}</code><br>` +
-          `max |a| ${fmt(t.image.maxAbs)} at layer ${c.layer}, dim ${c.dim}, token ${c.token} (${at})${special}</figcaption></figure>`,
+        `<figure><img src="${esc(t.dataUri)}" alt="${esc(t.image.path)}" width="256"><figcaption><code>${esc(t.image.path)}</code><br>` +
+          `max |a| ${fmt(t.image.maxAbs)} at layer ${esc(c.layer)}, dim ${esc(c.dim)}, token ${esc(c.token)} (${at})${special}</figcaption></figure>`,
       );
     }
     out.push('</div>');
@@ -113,7 +117,7 @@ function viewSection(scan: ScanJson, view: FeatureTokenView | undefined, svg: st
   }
   const why = { massive: 'the first layer with massive activations', 'near-miss': 'the first layer with near-misses', 'last layer': 'the last layer', chosen: 'chosen with massivit report --layer/--image' }[view.reason];
   const which = view.reason === 'chosen' ? '' : ', the image with the largest top-1 |a| at that layer';
-  out.push(`<p>One image's whole hidden state at layer ${view.layer} (${esc(why)}): <code>${esc(view.image)}</code>${which}. A few tokens and features stand orders of magnitude above the rest.</p>`);
+  out.push(`<p>One image's whole hidden state at layer ${esc(view.layer)} (${esc(why)}): <code>${esc(view.image)}</code>${which}. A few tokens and features stand orders of magnitude above the rest.</p>`);
   out.push(chartFigure('feature-token-bars', 'Grouped bars: |a| of the massive/near-miss dims (and the next largest dims) in the CLS, register and strongest patch tokens, plus two typical patches, against the median |a| of the layer (log scale).', true));
   out.push(`<figure class="svg">${svg}<figcaption>Heatmap of log |a| over all tokens (rows) and features (columns), max-pooled; the three strongest tokens are marked at the right.</figcaption></figure>`);
   return out.join('\n');
@@ -155,15 +159,16 @@ export async function writeScanReport(scanDir: string, opts: ReportOptions = {})
     syntheticBanner(scan),
     `<p class="headline">${esc(headline(scan))}</p>`,
     '<dl class="facts">',
-    `<dt>Model</dt><dd>${esc(scan.model.name)} — family <code>${esc(scan.model.family)}</code>, ${scan.model.numLayers} blocks, width ${scan.model.hiddenSize}, ${scan.model.numHeads} heads, ${esc(scan.model.precision)}</dd>`,
+    `<dt>Model</dt><dd>${esc(scan.model.name)} — family <code>${esc(scan.model.family)}</code>, ${esc(scan.model.numLayers)} blocks, width ${esc(scan.model.hiddenSize)}, ${esc(scan.model.numHeads)} heads, ${esc(scan.model.precision)}</dd>`,
     `<dt>Token layout</dt><dd>${esc(layoutText(scan))}</dd>`,
-    `<dt>Input</dt><dd>${scan.model.inputSize[0]} × ${scan.model.inputSize[1]} px</dd>`,
-    `<dt>Images</dt><dd>${scan.images.scanned} scanned, ${scan.images.failed} failed${scan.shard ? ` (shards ${esc(scan.shard.map((s) => `${s.index}/${s.count}`).join(', '))})` : ''}</dd>`,
+    `<dt>Input</dt><dd>${esc(scan.model.inputSize[0])} × ${esc(scan.model.inputSize[1])} px</dd>`,
+    `<dt>Images</dt><dd>${esc(scan.images.scanned)} scanned, ${esc(scan.images.failed)} failed${scan.shard ? ` (shards ${esc(scan.shard.map((s) => `${s.index}/${s.count}`).join(', '))})` : ''}</dd>`,
     `<dt>Thresholds</dt><dd>${esc(criteriaText(scan))}</dd>`,
     `<dt>Model sha256</dt><dd><code>${esc(scan.model.sha256)}</code></dd>`,
     '</dl>',
     errorList(scan),
     warningList(scan),
+    nonFiniteSection(scan),
     '<h2 id="layers">Layer-wise magnitudes</h2>',
     '<p>Mean over images of the three largest |a| and of the median |a| of each layer\'s hidden state. Dashed: the massive criterion (an absolute floor and a multiple of the median); dotted: the near-miss band.</p>',
     chartFigure('layer-curves', 'The paper\'s figure: top-1/2/3 and median |a| per layer, log scale.'),

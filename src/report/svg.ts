@@ -4,8 +4,8 @@
  */
 import sharp from 'sharp';
 import { esc, fmt } from './html.js';
-import type { ScanJson } from './scan-json.js';
-import { gridValues, type FeatureTokenView } from './views.js';
+import type { ScanJson } from '../outputs/scan-json.js';
+import { gridValues, type FeatureTokenView } from '../analyze/feature-token.js';
 
 const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
 
@@ -130,7 +130,7 @@ export async function featureTokenSvg(view: FeatureTokenView, scan: ScanJson): P
   view.topDims.filter((d) => d.flagged).forEach((d, i) => {
     const x = left + Math.floor(d.dim / dimBin) * sx + sx / 2;
     parts.push(`<line x1="${x}" x2="${x}" y1="${top + ph}" y2="${top + ph + 8 + (i % 2) * 12}" stroke="#b3261e" stroke-width="1.5"/>`);
-    parts.push(`<text x="${x}" y="${top + ph + 20 + (i % 2) * 12}" text-anchor="middle" font-size="11.5" fill="#b3261e" ${FONT}>dim ${d.dim}</text>`);
+    parts.push(`<text x="${x}" y="${top + ph + 20 + (i % 2) * 12}" text-anchor="middle" font-size="11.5" fill="#b3261e" ${FONT}>dim ${esc(d.dim)}</text>`);
   });
   parts.push(`<text x="${left + pw / 2}" y="${height - 10}" text-anchor="middle" font-size="12" fill="#555" ${FONT}>${esc(`feature (dim 0–${view.dims - 1}${dimBin > 1 ? `, ${dimBin} per column` : ''}); massive/near-miss dims marked in red`)}</text>`);
   parts.push(colorbar(left + pw + 100, top, ph, view.grid.log10Min, view.grid.log10Max));

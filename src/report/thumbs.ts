@@ -1,13 +1,14 @@
 /**
- * Thumbnails of the top images as the model saw them (resized and cropped exactly like preprocessing),
+ * Thumbnails of the top images as the model saw them (images/model-view.ts, the same path as preprocessing),
  * with the patches holding massive activations (or near-misses) outlined, composited with sharp and
  * inlined as data: URIs so the report stays one file.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { errorMessage } from '../errors.js';
-import { resizeTarget } from '../images/preprocess.js';
+import { errorMessage } from '../contracts/errors.js';
+import { describeImageError } from '../images/decode-error.js';
+import { DEFAULT_LIMITS, modelViewImage } from '../images/model-view.js';
+import { readStoredImage } from '../images/read.js';
 import type { PreprocessSpec } from '../model/preprocessor.js';
 import type { TopImage } from '../store/reads.js';
 
@@ -30,23 +31,12 @@ export interface ThumbOptions {
   maxPixels?: number;
 }
 
-/** The photo as the model saw it (uint8 RGB, before normalisation), at the model's input size. */
-async function modelView(bytes: Buffer, o: ThumbOptions): Promise<ReturnType<typeof sharp>> {
-  const options = { limitInputPixels: o.maxPixels ?? 100_000_000, pages: 1, failOn: 'error' as const };
-  const [h, w] = o.inputSize;
-  const base = sharp(bytes, options).rotate().removeAlpha().toColourspace('srgb');
-  const spec = o.preprocess;
-  if (!spec) return base.resize(w, h, { fit: 'fill' });
-  const meta = await sharp(bytes, options).metadata();
-  const swap = (meta.orientation ?? 1) >= 5;
-  const [uw, uh] = swap ? [meta.height ?? h, meta.width ?? w] : [meta.width ?? w, meta.height ?? h];
-  const target = resizeTarget(spec, uw, uh);
-  let p = base.resize(target.width, target.height, { fit: 'fill' });
-  if (spec.crop) {
-    const { height, width } = spec.crop;
-    p = sharp(await p.toBuffer()).extract({ left: Math.floor((target.width - width) / 2), top: Math.floor((target.height - height) / 2), width, height });
-  }
-  return p;
+/**
+ * A scan without recorded preprocessing (an old store, no --model): the photo stretched to the input
+ * size, through the same model-view path as everything else.
+ */
+function stretchTo([height, width]: [number, number]): PreprocessSpec {
+  return { processor: 'unknown', resize: { kind: 'exact', height, width }, crop: null, resample: 'lanczos', rescale: null, mean: [0, 0, 0], std: [1, 1, 1], height, width };
 }
 
 function outlineSvg(image: TopImage, o: ThumbOptions, width: number, height: number): string {
@@ -62,12 +52,15 @@ function outlineSvg(image: TopImage, o: ThumbOptions, width: number, height: num
 export async function thumbnail(image: TopImage, o: ThumbOptions): Promise<Thumbnail> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(join(o.imagesRoot, image.path));
+    bytes = await readStoredImage(o.imagesRoot, image.path);
   } catch (err) {
-    return { image, missing: `photo not found at ${join(o.imagesRoot, image.path)} (${errorMessage(err).split(':')[0]})` };
+    const at = join(o.imagesRoot, image.path);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { image, missing: `photo not found at ${at} (ENOENT)` };
+    return { image, missing: `cannot read the photo at ${at}: ${describeImageError(err)}` };
   }
   try {
-    const view = await (await modelView(bytes, o)).png().toBuffer();
+    const spec = o.preprocess ?? stretchTo(o.inputSize);
+    const view = await (await modelViewImage(bytes, spec, { maxPixels: o.maxPixels ?? DEFAULT_LIMITS.maxPixels })).png().toBuffer();
     const [h, w] = o.inputSize;
     const scale = THUMB_SIZE / Math.max(h, w);
     const [tw, th] = [Math.round(w * scale), Math.round(h * scale)];

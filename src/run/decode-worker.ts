@@ -1,10 +1,10 @@
 /** Worker side of run/decode.ts: decodes the files it is sent, many at a time, and returns the tensors. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ImageEntry } from '../images/walk.js';
-import { decodeFile, knownContents, type DecodeOptions } from './decode.js';
+import { contentLookup, decodeFile, type DecodeOptions } from './decode.js';
 
 const options = workerData as DecodeOptions;
-const lookup = knownContents(options.store);
+const lookup = await contentLookup(options);
 
 parentPort!.on('message', async ({ id, entry }: { id: number; entry: ImageEntry }) => {
   if (entry.rawPath) entry.rawPath = Buffer.from(entry.rawPath); // structured clone gives a plain Uint8Array

@@ -9,7 +9,6 @@
  * Where the compiled worker script is absent (tests running the TypeScript sources), the same code runs
  * on the calling thread.
  */
-import Database from 'better-sqlite3';
 import { webcrypto } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +22,13 @@ import type { PreprocessSpec } from '../model/preprocessor.js';
 export interface DecodeOptions {
   preprocess: PreprocessSpec;
   maxPixels: number;
-  /** A scan store: contents already in its `images` table are reported `known`, not decoded. */
+  /** A scan store: contents it already holds are reported `known`, not decoded (needs `lookup`). */
   store?: string;
+  /**
+   * URL of the module that looks contents up in `store` (store/known.ts exports `openContentLookup`): loaded
+   * here or in the worker, so this stage needs no SQL of its own.
+   */
+  lookup?: string;
   /** Hash the bytes (default true; the benchmark's bare-inference contender turns it off). */
   hash?: boolean;
 }
@@ -57,12 +61,18 @@ export async function decodeFile(entry: ImageEntry, o: DecodeOptions, known: (ha
   }
 }
 
-/** Read-only look-up of analysed contents (WAL: sees every batch the scan has committed). */
-export function knownContents(store: string | undefined): { known: (hash: string) => boolean; close(): void } {
-  if (!store || !existsSync(store)) return { known: () => false, close: () => {} };
-  const db = new Database(store, { readonly: true, fileMustExist: true });
-  const stmt = db.prepare('SELECT 1 FROM images WHERE hash = ?');
-  return { known: (hash) => stmt.get(hash) !== undefined, close: () => db.close() };
+export interface ContentLookup {
+  known(hash: string): boolean;
+  close(): void;
+}
+
+const NOTHING_KNOWN: ContentLookup = { known: () => false, close: () => {} };
+
+/** The store look-up named by `o.lookup`, or one that knows nothing. */
+export async function contentLookup(o: DecodeOptions): Promise<ContentLookup> {
+  if (!o.lookup || !o.store) return NOTHING_KNOWN;
+  const mod = (await import(o.lookup)) as { openContentLookup(store: string): ContentLookup };
+  return mod.openContentLookup(o.store);
 }
 
 const WORKER = fileURLToPath(new URL('./decode-worker.js', import.meta.url));
@@ -75,8 +85,8 @@ export interface Decoder {
 /** The decode stage in a worker thread (or in this thread when the compiled worker is not there). */
 export function openDecoder(o: DecodeOptions): Decoder {
   if (!existsSync(WORKER)) {
-    const lookup = knownContents(o.store);
-    return { decode: (entry) => decodeFile(entry, o, lookup.known), close: async () => lookup.close() };
+    const lookup = contentLookup(o);
+    return { decode: async (entry) => decodeFile(entry, o, (await lookup).known), close: async () => (await lookup).close() };
   }
   const worker = new Worker(WORKER, { workerData: o });
   const waiting = new Map<number, { resolve: (d: Decoded) => void; reject: (e: Error) => void }>();

@@ -4,8 +4,8 @@
  * forward pass on a blank image (with the edits' identity values), so a model whose graph disagrees with
  * its config fails here, before any image is read.
  */
-import { badModel, errorMessage, MassivitError } from '../errors.js';
-import { layerHook, type HookName } from '../hooks.js';
+import { badModel, errorMessage, MassivitError } from '../contracts/errors.js';
+import { layerHook, type HookName } from '../contracts/hooks.js';
 import { checkLayout } from '../model/layout.js';
 import type { ModelSpec } from '../model/load.js';
 import { editFeeds, identityValues, type EditValues } from '../tap/edits.js';
@@ -53,7 +53,7 @@ export async function openRunner(spec: ModelSpec, plan: TapPlan, runOpts: RunOpt
     open = await createSession(bytes, runOpts);
   } catch (err) {
     if (err instanceof MassivitError) throw err;
-    throw badModel(`ONNX Runtime cannot load ${spec.onnxPath}: ${errorMessage(err)}`);
+    throw badModel(`ONNX Runtime cannot load ${spec.onnxPath}: ${errorMessage(err)}`, undefined, err);
   }
   const { height, width } = spec.preprocess;
   const all = { outputs, fetch, unique: sessionFetches({ fetch }) };

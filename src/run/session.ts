@@ -1,6 +1,6 @@
 /** ONNX Runtime sessions: CUDA when asked for and installed, CPU otherwise, with a clear notice on fallback. */
 import ort from 'onnxruntime-node';
-import { invalidOption, MassivitError, errorMessage } from '../errors.js';
+import { invalidOption, MassivitError, errorMessage } from '../contracts/errors.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
 export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda'];
@@ -18,7 +18,7 @@ export interface OpenSession {
   notice?: string;
 }
 
-const CUDA_HELP = 'Install the CUDA build with: npm install onnxruntime-node --onnxruntime-node-install=cuda12 (see README, "GPU")';
+const CUDA_HELP = 'Install the CUDA build with: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js (see README, "GPU (CUDA)")';
 
 function options(threads: number, providers: string[]): ort.InferenceSession.SessionOptions {
   return {
@@ -40,6 +40,10 @@ export async function createSession(bytes: Uint8Array, opts: RunOptions): Promis
   // ORT's own logger prints a failed CUDA provider load as an error; the notice below says it plainly. Set
   // here, not at import, so importing this module changes nothing.
   ort.env.logLevel = 'fatal';
+  // ONNX Runtime's telemetry (a device id and event database under ~/.cache/Microsoft/DeveloperTools, uploads
+  // to mobile.events.data.microsoft.com) stays off unless the user set ORT_DISABLE_TELEMETRY themselves (0 = on).
+  // It is read when the first session is created, so setting it here, before that, is enough.
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   if (opts.device !== 'cpu') {
     try {
       return { session: await ort.InferenceSession.create(bytes, options(opts.threads, ['cuda'])), device: 'cuda' };

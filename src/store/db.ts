@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS attn (
   reg_share REAL NOT NULL, cls_sink_share REAL NOT NULL, PRIMARY KEY (hash, block, head)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS attn_maps (hash TEXT NOT NULL, block INTEGER NOT NULL, cls_row BLOB NOT NULL, PRIMARY KEY (hash, block)) WITHOUT ROWID;
+-- NaN / ±Inf cells of an (image, layer), only where there are any (analyze/non-finite.ts).
+CREATE TABLE IF NOT EXISTS non_finite (
+  hash TEXT NOT NULL, layer INTEGER NOT NULL, nan INTEGER NOT NULL, pos_inf INTEGER NOT NULL, neg_inf INTEGER NOT NULL, PRIMARY KEY (hash, layer)
+) WITHOUT ROWID;
 `;
 
 export function openStore(path: string): Db {
@@ -76,6 +80,7 @@ export function makeWriter(db: Db): Writer {
   const layer = db.prepare('INSERT OR REPLACE INTO layers (hash, layer, median, top1, top2, top3, massive_count, norms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   const cell = db.prepare('INSERT OR REPLACE INTO cells (hash, layer, rank, token, dim, value, kind) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const outlier = db.prepare('INSERT OR REPLACE INTO outlier_dims (hash, layer, dim, tokens) VALUES (?, ?, ?, ?)');
+  const nonFinite = db.prepare('INSERT OR REPLACE INTO non_finite (hash, layer, nan, pos_inf, neg_inf) VALUES (?, ?, ?, ?, ?)');
   const writeAttention = attentionWriter(db);
   return db.transaction((results: ImageResult[], failures: ImageFailure[], known: KnownFile[]) => {
     for (const r of results) {
@@ -86,6 +91,7 @@ export function makeWriter(db: Db): Writer {
         layer.run(r.hash, l.layer, l.median, abs(0), abs(1), abs(2), l.massiveCount, norms);
         for (const c of l.cells) if (keep(c.rank, c.kind)) cell.run(r.hash, l.layer, c.rank, c.token, c.dim, c.value, c.kind);
         for (const [dim, tokens] of l.outlierDims) outlier.run(r.hash, l.layer, dim, tokens);
+        if (l.nonFinite) nonFinite.run(r.hash, l.layer, l.nonFinite.nan, l.nonFinite.posInf, l.nonFinite.negInf);
       }
       if (r.attention) writeAttention(r.hash, r.attention);
       file.run(r.path, r.hash, 'ok', null);

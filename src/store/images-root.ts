@@ -6,7 +6,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
-import { MassivitError } from '../errors.js';
+import { MassivitError } from '../contracts/errors.js';
 
 export const IMAGES_ROOT_KEY = 'imagesRoot';
 

@@ -5,7 +5,7 @@
  * disagree (checked first). One transaction per shard, so an interrupted merge leaves no partial shard.
  */
 import { basename } from 'node:path';
-import { MassivitError, errorMessage } from '../errors.js';
+import { MassivitError, errorMessage } from '../contracts/errors.js';
 import type { Db } from './db.js';
 
 interface TableInfo {

@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { MassivitError, errorMessage } from '../errors.js';
+import { MassivitError, errorMessage } from '../contracts/errors.js';
 import { openStoreForReading } from './read.js';
 
 const HINT = 'Choose a new folder, or the folder of an earlier scan to resume it';

@@ -2,7 +2,7 @@
  * The store's read side for the dataset summaries: every query the analysis needs, as plain rows in
  * file-path order. analyze/ computes from these rows and never sees SQL.
  */
-import type { ClsRowRow, FlaggedCellRow, HeadRow, ImageError, LayerRow, NormRow, OutlierRow, SinkRow } from '../contracts/rows.js';
+import type { ClsRowRow, FlaggedCellRow, HeadRow, ImageError, LayerRow, NonFiniteRow, NormRow, OutlierRow, SinkRow } from '../contracts/rows.js';
 import type { Db } from './db.js';
 
 /** A float32 view of a BLOB: in place when aligned, else a copy (SQLite buffers need not be 4-byte aligned). */
@@ -42,6 +42,16 @@ export function layerRows(db: Db): Iterable<LayerRow> {
        FROM files f JOIN layers l ON l.hash = f.hash WHERE f.status = 'ok' ORDER BY f.path, l.layer`,
     )
     .iterate() as Iterable<LayerRow>;
+}
+
+/** NaN / ±Inf counts per (image, layer), where there are any, in file-path order. */
+export function nonFiniteRows(db: Db): Iterable<NonFiniteRow> {
+  return db
+    .prepare(
+      `SELECT f.rowid AS file, n.layer, n.nan, n.pos_inf AS posInf, n.neg_inf AS negInf
+       FROM files f JOIN non_finite n ON n.hash = f.hash WHERE f.status = 'ok' ORDER BY f.path, n.layer`,
+    )
+    .iterate() as Iterable<NonFiniteRow>;
 }
 
 export function outlierRows(db: Db): Iterable<OutlierRow> {

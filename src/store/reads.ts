@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { STORE_FILE } from '../contracts/files.js';
-import { MassivitError, errorMessage } from '../errors.js';
+import { MassivitError, errorMessage } from '../contracts/errors.js';
 import { patchPosition, tokenRole, type TokenLayout, type TokenRole } from '../model/layout.js';
 import type { PreprocessSpec } from '../model/preprocessor.js';
 import type { Db } from './db.js';
@@ -36,10 +36,20 @@ export function imagesRoot(db: Db): string | undefined {
 
 /** The preprocessing recipe the scan used (part of the store's fingerprint). */
 export function preprocessOf(db: Db): PreprocessSpec | undefined {
+  return fingerprintOf(db)?.preprocess;
+}
+
+/** The pixel limit the scan decoded under (--max-pixels, in the fingerprint): pictures of a photo use it too. */
+export function maxPixelsOf(db: Db): number | undefined {
+  const limit = fingerprintOf(db)?.maxPixels;
+  return typeof limit === 'number' ? limit : undefined;
+}
+
+function fingerprintOf(db: Db): { preprocess?: PreprocessSpec; maxPixels?: unknown } | undefined {
   const print = meta(db, 'fingerprint');
   if (!print) return undefined;
   try {
-    return (JSON.parse(print) as { preprocess?: PreprocessSpec }).preprocess;
+    return JSON.parse(print) as { preprocess?: PreprocessSpec; maxPixels?: unknown };
   } catch {
     return undefined;
   }

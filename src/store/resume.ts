@@ -4,7 +4,7 @@
  * the same model and options (fingerprint), the same image folder, the same shard.
  */
 import { existsSync } from 'node:fs';
-import { MassivitError } from '../errors.js';
+import { MassivitError } from '../contracts/errors.js';
 import { assertSameImagesRoot, IMAGES_ROOT_KEY } from './images-root.js';
 import { openStoreForReading } from './read.js';
 

@@ -5,7 +5,7 @@
  *   shard          'i/N' of the last scan into this store, or 'all'
  *   finished       '1' once that scan wrote scan.json; '0' while it runs (a killed scan stays '0')
  */
-import type { AnalysisOptions, SummaryInputs } from '../contracts/scan-inputs.js';
+import type { AnalysisOptions, SummaryInputs } from '../outputs/scan-inputs.js';
 import type { Shard } from '../images/shard.js';
 import { getMeta, setMeta, type Db } from './db.js';
 

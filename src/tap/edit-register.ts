@@ -5,9 +5,9 @@
  * per-run inputs) built from Slice/Concat on the token axis, so the sequence length stays dynamic and no
  * reshape constant of the attention needs touching.
  */
-import { badModel } from '../errors.js';
-import { mlpPost, residPre } from '../hooks.js';
-import type { GraphBuilder, GraphProto } from './onnx.js';
+import { badModel } from '../contracts/errors.js';
+import { mlpPost, residPre } from '../contracts/hooks.js';
+import type { GraphBuilder, GraphProto } from '../model/onnx.js';
 import { reduce } from './reduce.js';
 
 /** One zero token inserted at sequence index `at` of hidden_states[0] (at 1: [CLS, register, patches]). */

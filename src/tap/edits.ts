@@ -6,12 +6,12 @@
  * 'add-token' and 'neurons' (test-time registers, issue 14) live in tap/edit-register.ts; they change the
  * graph only and read no inputs. Planned next: 'attention-bias' (issue 15: an extra key/value slot per attention).
  */
-import { badModel } from '../errors.js';
-import { hookLayer, layerHook, type ResidPostHook, type ResidPreHook } from '../hooks.js';
-import { DataType, type GraphBuilder, type GraphProto } from './onnx.js';
+import { badModel } from '../contracts/errors.js';
+import { hookLayer, layerHook, type ResidPostHook, type ResidPreHook } from '../contracts/hooks.js';
+import { DataType, type GraphBuilder, type GraphProto } from '../model/onnx.js';
 import { addToken, moveNeurons, type AddTokenEdit, type NeuronsEdit } from './edit-register.js';
 
-export type { AddTokenEdit, NeuronsEdit } from './edit-register.js';
+export type { NeuronsEdit } from './edit-register.js';
 
 /** `y = x * mask + fill` at one hidden state x; mask and fill are [1, tokens, dims] graph inputs. */
 export interface CellsEdit {
@@ -39,7 +39,7 @@ export interface CellsInputs {
 }
 
 /** The register edits read no graph inputs. */
-export interface GraphOnlyInputs {
+interface GraphOnlyInputs {
   kind: 'add-token' | 'neurons';
 }
 

@@ -3,24 +3,13 @@
  * rewrite the graph once per plan, so the requested hooks, or their in-graph statistics, become session
  * outputs and the plan's edits (tap/edits.ts) change the forward pass.
  */
-import { badModel } from '../errors.js';
-import { attnPattern, layerHook, mlpPost, residMid, residPost, residPre, type HookName } from '../hooks.js';
-import { indexGraph } from './graph.js';
-import { GraphBuilder, decodeModel, encodeModel, opsetVersion, type ModelProto } from './onnx.js';
+import { badModel } from '../contracts/errors.js';
+import { attnPattern, layerHook, type HookName } from '../contracts/hooks.js';
+import { GraphBuilder, decodeModel, encodeModel, type ModelProto } from '../model/onnx.js';
 import { applyEdits, type Edit, type EditInputs } from './edits.js';
 import { addLayerStats, addPatternStats, type Criteria } from './reduce.js';
-import { findResidualChain } from './residual.js';
+import { findHooks, type HookTable } from '../model/hook-table.js';
 import { spliceGraph, type GraphAdditions } from './splice.js';
-
-export interface HookTable {
-  numBlocks: number;
-  /** Hook name → ONNX tensor name. Patterns are absent when attention is fused (no Softmax to tap). */
-  tensors: Map<HookName, string>;
-  /** Hooks that cannot exist in this graph, with the reason. */
-  missing: Map<HookName, string>;
-  layerNormKind: string;
-  opset: number;
-}
 
 /** In-graph reductions (tap/reduce.ts): only small summaries leave the session. */
 export interface Reduce {
@@ -51,24 +40,6 @@ export interface TapPlan {
   edits?: Edit[];
   /** Keep the model's own outputs (logits, pooled output). */
   keepOutputs?: boolean;
-}
-
-export function findHooks(model: ModelProto): HookTable {
-  const graph = model.graph;
-  if (!graph) throw badModel('The ONNX file has no graph');
-  const chain = findResidualChain(indexGraph(graph));
-  const tensors = new Map<HookName, string>();
-  const missing = new Map<HookName, string>();
-  chain.blocks.forEach((block, i) => {
-    tensors.set(residPre(i), block.pre);
-    tensors.set(residMid(i), block.mid);
-    tensors.set(residPost(i), block.post);
-    if (block.softmax.length === 1) tensors.set(attnPattern(i), block.softmax[0]);
-    else missing.set(attnPattern(i), block.softmax.length === 0 ? 'attention is fused: no Softmax to tap' : `${block.softmax.length} Softmax nodes in the attention branch`);
-    if (block.mlpHidden) tensors.set(mlpPost(i), block.mlpHidden);
-    else missing.set(mlpPost(i), 'no single down-projection (MatMul with a weight) found in the MLP branch');
-  });
-  return { numBlocks: chain.blocks.length, tensors, missing, layerNormKind: chain.layerNormKind, opset: opsetVersion(model) };
 }
 
 function requireHook(hooks: HookTable, name: HookName): string {

@@ -3,7 +3,7 @@
  * session (top-k, exact median, token norms, per-dim counts), so no 37k-float tensor per layer crosses
  * into JS. Output names extend the hook name: `blocks.3.hook_resid_post.median`.
  */
-import { DataType, type GraphBuilder } from './onnx.js';
+import { DataType, type GraphBuilder } from '../model/onnx.js';
 
 export interface Criteria {
   /** |a| must exceed this (Sun et al.: 100). */

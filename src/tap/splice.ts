@@ -5,7 +5,7 @@
  * concatenate repeated fields in the order they meet them, so the result decodes to the same model as a full
  * `encodeModel`, at the cost of one copy instead of a walk over every weight (~50 ms for ViT-Ti, cold).
  */
-import { onnx, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx.js';
+import { onnx, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../model/onnx.js';
 
 const MODEL_GRAPH = 7;
 const GRAPH_OUTPUT = 12;

@@ -10,9 +10,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MassivitError } from '../../src/errors.js';
-import { checkBatchMemory } from '../../src/options/check.js';
-import { scan } from '../../src/scan.js';
+import { MassivitError } from '../../src/contracts/errors.js';
+import { checkBatchMemory } from '../../src/pipelines/checks.js';
+import { scan } from '../../src/pipelines/scan.js';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 
 const base = tempDir('arguments');
@@ -67,6 +67,9 @@ const CASES: Case[] = [
   { name: 'scan --model missing', args: (out) => ['scan', '-m', '/nonexistent/model', '-i', IMAGES, '-o', out], names: /--model \/nonexistent\/model: no such model/ },
   { name: 'scan --model ""', args: (out) => ['scan', '-m', '', '-i', IMAGES, '-o', out], names: /--model is empty/ },
   { name: 'scan --model a FIFO', args: (out) => ['scan', '-m', fifo, '-i', IMAGES, '-o', out], names: /--model .*a-fifo is a named pipe/ },
+  // demo: its folders, before any model loads
+  { name: 'demo --images missing', args: (out) => ['demo', '--images', '/nonexistent/images', '--out', out], names: /--images \/nonexistent\/images: no such folder/ },
+  { name: 'demo --out a file', args: () => ['demo', '--out', file], names: /--out .*a-file is a file, not a folder/ },
   // scan: numbers
   scanFlag('--batch', '1e9'),
   scanFlag('--batch', '3000'),

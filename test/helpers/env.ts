@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
-export const FIXTURE_MODELS = join(FIXTURES, 'models');
+const FIXTURE_MODELS = join(FIXTURES, 'models');
 export const IMAGES = join(ROOT, 'images');
 export const CLI = join(ROOT, 'bin', 'massivit.js');
 
@@ -19,8 +19,11 @@ export function realVitTiny(): string | undefined {
   return undefined;
 }
 
+/** The demo's synthetic pair ships in the npm package (fixtures/models); the test-only models stay in test/fixtures. */
+export const DEMO_MODELS = join(ROOT, 'fixtures', 'models');
+
 export function fixtureModel(name: string): string {
-  return join(FIXTURE_MODELS, name);
+  return join(name.startsWith('synthetic-') ? DEMO_MODELS : FIXTURE_MODELS, name);
 }
 
 /** A fresh temp folder under test/.tmp (ignored by git). */

@@ -6,7 +6,7 @@
  */
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataType, decodeModel, encodeModel, type ModelProto, type TensorProto } from '../../src/tap/onnx.js';
+import { DataType, decodeModel, encodeModel, type ModelProto, type TensorProto } from '../../src/model/onnx.js';
 import { fixtureModel } from '../helpers/env.js';
 import { noise } from './images.js';
 

@@ -1,11 +1,9 @@
 /**
- * Opens a report in real Chromium (Debian's /usr/bin/chromium via playwright-core) and reports what a
- * hostile file name could have done there: dialogs opened (alert), elements injected from a name.
+ * Opens a report in real Chromium (the shared launcher, test/report/browser.ts) and reports what a hostile
+ * file name could have done there: dialogs opened (alert), elements injected from a name.
  */
-import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { chromiumMissing, openBrowser } from '../report/browser.js';
 
 export interface BrowserCheck {
   dialogs: string[];
@@ -16,9 +14,9 @@ export interface BrowserCheck {
 
 /** The check's findings, or why it could not run (a string). */
 export async function checkInBrowser(htmlFile: string): Promise<BrowserCheck | string> {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed`;
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const missing = chromiumMissing();
+  if (missing) return missing;
+  const browser = await openBrowser();
   try {
     const page = await browser.newPage();
     const dialogs: string[] = [];

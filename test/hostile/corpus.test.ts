@@ -118,7 +118,7 @@ async function reportHtml(out: string): Promise<string | { skip: string }> {
   const file = join(out, 'report.html');
   if (!existsSync(file)) {
     try {
-      const report = (await import('../../src/report/index.js')) as { writeScanReport?: (dir: string) => Promise<unknown> };
+      const report = (await import('../../src/pipelines/report.js')) as { writeScanReport?: (dir: string) => Promise<unknown> };
       if (!report.writeScanReport) return { skip: 'src/report has no writeScanReport yet' };
       await report.writeScanReport(out);
     } catch (err) {

@@ -64,7 +64,7 @@ const CASES: Case[] = [
   { name: 'rescale_factor 1e300', build: preprocessor((p) => (p.rescale_factor = 1e300)), message: /expected rescale_factor in \(0, 1\] .* but found 1e\+300/ },
   { name: 'shortest_edge 0', build: preprocessor((p) => ((p.size = { shortest_edge: 0 }), (p.do_center_crop = true), (p.crop_size = { height: 32, width: 32 }))), message: /cannot read size \{"shortest_edge":0\}/ },
   { name: 'config.json is a FIFO', build: fifo('config.json'), message: /config\.json is a named pipe \(FIFO\), not a regular file/ },
-  { name: 'preprocessor_config.json links to /dev/zero', build: linkTo('preprocessor_config.json', '/dev/zero'), message: /preprocessor_config\.json is a device, not a regular file/ },
+  { name: 'preprocessor_config.json links to /dev/zero', build: linkTo('preprocessor_config.json', '/dev/zero'), message: /preprocessor_config\.json is a character device, not a regular file/ },
   { name: 'external data with an empty location', build: external(''), message: /names an empty external weights location \(''\)/ },
   { name: "external data location '.'", build: external('.'), message: /names an empty external weights location \('\.'\)/ },
   { name: 'external data location that is a folder', build: (d) => (mkdirSync(join(d, 'weights')), external('weights')(d)), message: /external weights file 'weights' that is not a regular file/ },

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { intervene, parseCells, type InterveneJson } from '../../src/intervene.js';
+import { intervene, parseCells, type InterveneJson } from '../../src/pipelines/intervene.js';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 
 const MODEL = fixtureModel('tiny-dinov2-reg-op17');

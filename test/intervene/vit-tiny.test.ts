@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { intervene, type InterveneJson, type InterveneResult } from '../../src/intervene.js';
+import { intervene, type InterveneJson, type InterveneResult } from '../../src/pipelines/intervene.js';
 import { IMAGES, realVitTiny, tempDir } from '../helpers/env.js';
 
 const model = realVitTiny();

@@ -2,8 +2,8 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scan } from '../../src/scan.js';
-import { decodeModel, encodeModel } from '../../src/tap/onnx.js';
+import { scan } from '../../src/pipelines/scan.js';
+import { decodeModel, encodeModel } from '../../src/model/onnx.js';
 import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
 
 const SOURCE = fixtureModel('tiny-vit-op14');
@@ -41,8 +41,8 @@ describe('external weights', () => {
     const dir = join(root, 'model');
     expect(externalise(dir)).toBeGreaterThan(10);
     expect(readFileSync(join(dir, 'model.onnx')).length).toBeLessThan(readFileSync(join(SOURCE, 'model.onnx')).length / 2);
-    const split = await scan({ model: dir, images: IMAGES, out: join(root, 'split'), limit: 4, device: 'cpu', threads: 1, report: false });
-    const whole = await scan({ model: SOURCE, images: IMAGES, out: join(root, 'whole'), limit: 4, device: 'cpu', threads: 1, report: false });
+    const split = await scan({ model: dir, images: IMAGES, out: join(root, 'split'), limit: 4, device: 'cpu', threads: 1, view: false });
+    const whole = await scan({ model: SOURCE, images: IMAGES, out: join(root, 'whole'), limit: 4, device: 'cpu', threads: 1, view: false });
     expect(split.summary.massive.length).toBeGreaterThan(0);
     expect(split.summary.massive).toEqual(whole.summary.massive);
     expect(split.summary.layers).toEqual(whole.summary.layers);

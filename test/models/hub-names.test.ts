@@ -1,6 +1,6 @@
 /** Remote names are data: the checks every server-supplied name passes, the file choice, endpoint and catalogue. */
 import { describe, expect, it } from 'vitest';
-import { MassivitError } from '../../src/errors.js';
+import { MassivitError } from '../../src/contracts/errors.js';
 import { CATALOG, formatCatalog } from '../../src/model/hub/catalog.js';
 import { etagHash, hubConfig, type RepoInfo } from '../../src/model/hub/client.js';
 import { checkCommit, checkRepoId, checkRevision, joinInside, safeRemotePath } from '../../src/model/hub/paths.js';

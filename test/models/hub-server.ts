@@ -5,8 +5,13 @@
  * directly with their git-blob ETag, Range requests, and faults a test switches on.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 export interface HubFile {
   path: string;
@@ -37,7 +42,37 @@ export interface Faults {
   ignoreRange: boolean;
   /** The API ignores ?blobs=true (no hashes in the listing). */
   noBlobs: boolean;
+  /** The /resolve/ redirect carries no X-Linked-Size: with noBlobs, LFS files have no announced size. */
+  unsized: boolean;
+  /** path → send the headers and this many body bytes, then nothing (the connection stays open). */
+  drip: Map<path, number>;
+  /** path → send the body one byte per this many ms (a drip that never goes fully silent). */
+  trickle: Map<path, number>;
+  /** path → how many more GETs of it answer 503 first. */
+  unavailable: Map<path, number>;
+  /** The listing sends its headers and this many bytes, then nothing. */
+  dripListing?: number;
+  /** path → append this many junk bytes to the body; `announce` puts them in Content-Length, else chunked. */
+  oversize: Map<path, { extra: number; announce: boolean }>;
+  /** Paths sent with Content-Length of the file but more bytes after it on the wire. */
+  pastLength: Set<path>;
+  /** path → sent as `Content-Encoding: gzip`: the gzipped file, then this gzip member (see gzipPadding). */
+  gzip: Map<path, Buffer>;
+  /** The listing is sent gzip-encoded, followed by this gzip member (see gzipPadding). */
+  gzipListing?: Buffer;
 }
+
+type path = string;
+
+/**
+ * A gzip member inflating to `size` copies of `byte`, made before a test starts (compressing tens of MiB
+ * inside a request handler would stall this in-process server past the client's timeout). Concatenated
+ * gzip members inflate to the concatenation, so it can follow any gzipped body.
+ */
+export const gzipPadding = (size: number, byte = 0): Buffer => gzipSync(Buffer.alloc(size, byte));
+
+/** Every fault off. */
+export const noFaults = (): Faults => ({ truncate: new Map(), corrupt: new Set(), loop: new Set(), chain: new Set(), ignoreRange: false, noBlobs: false, unsized: false, drip: new Map(), trickle: new Map(), unavailable: new Map(), dripListing: undefined, oversize: new Map(), pastLength: new Set(), gzip: new Map(), gzipListing: undefined });
 
 export interface LoggedRequest {
   server: 'hub' | 'cdn';
@@ -60,12 +95,33 @@ export const sha256 = (b: Buffer): string => createHash('sha256').update(b).dige
 export const gitSha1 = (b: Buffer): string => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 const isLfs = (f: HubFile): boolean => f.lfs ?? /\.onnx(_data)?$/.test(f.path);
 
-function listen(server: Server): Promise<string> {
-  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+function listen(server: Server, scheme: string): Promise<string> {
+  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(`${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+/** A key and a self-signed certificate for 127.0.0.1 (openssl), so the HTTPS path runs too; undefined without openssl. */
+export function selfSigned(dir: string): { key: Buffer; cert: Buffer; certPath: string } | undefined {
+  const key = join(dir, 'key.pem');
+  const certPath = join(dir, 'cert.pem');
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', certPath];
+  if (spawnSync('openssl', args, { stdio: 'ignore' }).status !== 0) return undefined;
+  return { key: readFileSync(key), cert: readFileSync(certPath), certPath };
 }
 
 /** Serves bytes with Range support; a truncating fault sends the headers of the full answer, then half. */
 function sendBytes(req: IncomingMessage, res: ServerResponse, bytes: Buffer, etag: string, faults: Faults, path: string): void {
+  const over = faults.oversize.get(path);
+  if (over && req.method === 'GET') {
+    const body = Buffer.concat([bytes, Buffer.alloc(over.extra, 0x42)]);
+    res.writeHead(200, { etag, ...(over.announce ? { 'content-length': body.length } : {}) });
+    return void res.end(body);
+  }
+  const bomb = faults.gzip.get(path);
+  if (bomb && req.method === 'GET') {
+    const body = Buffer.concat([gzipSync(bytes), bomb]);
+    res.writeHead(200, { etag, 'content-encoding': 'gzip', 'content-length': body.length });
+    return void res.end(body);
+  }
   const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
   let start = 0;
   if (range && !faults.ignoreRange) {
@@ -80,6 +136,20 @@ function sendBytes(req: IncomingMessage, res: ServerResponse, bytes: Buffer, eta
   }
   if (req.method === 'HEAD') return void res.end();
   const body = faults.corrupt.has(path) ? Buffer.from(bytes.map((b) => b ^ 0xff)) : bytes;
+  const every = faults.trickle.get(path);
+  if (every !== undefined) {
+    let at = start;
+    const tick = setInterval(() => (at < body.length && !res.destroyed ? res.write(body.subarray(at, ++at)) : clearInterval(tick)), every);
+    res.on('close', () => clearInterval(tick));
+    return;
+  }
+  const drip = faults.drip.get(path);
+  if (drip !== undefined) return void res.write(body.subarray(start, start + drip)); // and then silence
+  if (faults.pastLength.has(path)) {
+    // Straight onto the socket, so Node's own Content-Length bookkeeping cannot trim the extra bytes.
+    res.write(body.subarray(start), () => res.socket?.end(Buffer.alloc(1 << 20, 0x41)));
+    return;
+  }
   const left = faults.truncate.get(path) ?? 0;
   if (left > 0) {
     faults.truncate.set(path, left - 1);
@@ -93,8 +163,11 @@ function sendBytes(req: IncomingMessage, res: ServerResponse, bytes: Buffer, eta
   res.end(body.subarray(start));
 }
 
-export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
-  const faults: Faults = { truncate: new Map(), corrupt: new Set(), loop: new Set(), chain: new Set(), ignoreRange: false, noBlobs: false };
+/** With `tls`, both servers speak HTTPS (the hub's real scheme). */
+export async function startHub(repos: FakeRepo[], tls?: { key: Buffer; cert: Buffer }): Promise<HubServer> {
+  const serve = (handler: RequestListener): Server => (tls ? createHttpsServer(tls, handler) : createServer(handler));
+  const scheme = tls ? 'https' : 'http';
+  const faults = noFaults();
   const byId = new Map(repos.map((r) => [r.id, r]));
   const log: LoggedRequest[] = [];
   const blobs = new Map<string, { file: HubFile }>();
@@ -102,16 +175,16 @@ export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
   const record = (server: 'hub' | 'cdn', req: IncomingMessage) =>
     log.push({ server, method: req.method ?? '', path: decodeURIComponent(req.url ?? ''), ...(req.headers.range ? { range: req.headers.range } : {}), ...(req.headers.authorization ? { auth: req.headers.authorization } : {}) });
 
-  const cdn = createServer((req, res) => {
+  const cdn = serve((req, res) => {
     record('cdn', req);
     const m = /^\/blobs\/([0-9a-f]{64})$/.exec(req.url ?? '');
     const hit = m ? blobs.get(m[1]) : undefined;
     if (!hit || !m) return void res.writeHead(404).end('no such blob');
     sendBytes(req, res, hit.file.bytes, `"${m[1]}"`, faults, hit.file.path);
   });
-  const cdnUrl = await listen(cdn);
+  const cdnUrl = await listen(cdn, scheme);
 
-  const hub = createServer((req, res) => {
+  const hub = serve((req, res) => {
     record('hub', req);
     const url = new URL(req.url ?? '/', 'http://x');
     const fail = (status: number, code: string, message: string) => res.writeHead(status, { 'x-error-code': code, 'x-error-message': message, 'content-type': 'application/json' }).end(JSON.stringify({ error: message }));
@@ -131,20 +204,28 @@ export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
         blobsWanted ? { rfilename: f.path, blobId: gitSha1(f.bytes), size: f.bytes.length, ...(isLfs(f) ? { lfs: { sha256: sha256(f.bytes), size: f.bytes.length, pointerSize: 134 } } : {}) } : { rfilename: f.path },
       );
       for (const name of repo.extraSiblings ?? []) siblings.push({ rfilename: name });
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: repo.id, modelId: repo.id, sha: repo.sha, siblings }));
+      const json = JSON.stringify({ id: repo.id, modelId: repo.id, sha: repo.sha, siblings });
+      if (faults.dripListing !== undefined) return void res.writeHead(200, { 'content-type': 'application/json', 'content-length': json.length }).write(json.slice(0, faults.dripListing));
+      if (faults.gzipListing) return void res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(Buffer.concat([gzipSync(json), faults.gzipListing]));
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(json);
     }
     const path = decodeURIComponent(resolve![3]);
     if (faults.loop.has(path)) return void res.writeHead(302, { location: url.pathname }).end();
     if (faults.chain.has(path)) return void res.writeHead(302, { location: '/chain/1' }).end();
     const file = repo.files.find((f) => f.path === path);
     if (!file) return fail(404, 'EntryNotFound', `${path} does not exist on ${rev}`);
+    const busy = faults.unavailable.get(path) ?? 0;
+    if (busy > 0 && req.method === 'GET') {
+      faults.unavailable.set(path, busy - 1);
+      return fail(503, 'ServiceUnavailable', 'Try again later');
+    }
     if (isLfs(file)) {
       const hash = sha256(file.bytes);
-      return void res.writeHead(302, { location: `${cdnUrl}/blobs/${hash}`, 'x-linked-etag': `"${hash}"`, 'x-linked-size': String(file.bytes.length), etag: `"${hash}"`, 'x-repo-commit': repo.sha }).end();
+      return void res.writeHead(302, { location: `${cdnUrl}/blobs/${hash}`, 'x-linked-etag': `"${hash}"`, ...(faults.unsized ? {} : { 'x-linked-size': String(file.bytes.length) }), etag: `"${hash}"`, 'x-repo-commit': repo.sha }).end();
     }
     sendBytes(req, res, file.bytes, `"${gitSha1(file.bytes)}"`, faults, path);
   });
-  const url = await listen(hub);
+  const url = await listen(hub, scheme);
   const close = (s: Server) => new Promise<void>((done) => s.close(() => done()));
   return {
     url,
@@ -156,6 +237,61 @@ export async function startHub(repos: FakeRepo[]): Promise<HubServer> {
       hub.closeAllConnections();
       cdn.closeAllConnections();
       await Promise.all([close(hub), close(cdn)]);
+    },
+  };
+}
+
+/**
+ * A server that accepts connections and never answers: not a byte, not a close. With `dripHeaders`, it
+ * starts an answer and then sends one header byte every 50 ms, forever (never silent, never done); with
+ * `garbage`, it answers with bytes that are not HTTP and keeps the connection open.
+ */
+export async function startStalledServer(mode: 'silent' | 'dripHeaders' | 'garbage' = 'silent'): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let count = 0;
+  const server = createTcpServer((socket) => {
+    count++;
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    if (mode === 'garbage') return void socket.write('SSH-2.0-OpenSSH_9.6\r\n\x00\x01\x02');
+    if (mode !== 'dripHeaders') return;
+    socket.write('HTTP/1.1 200 OK\r\nX-Slow: ');
+    const tick = setInterval(() => (socket.destroyed ? clearInterval(tick) : socket.write('a')), 50);
+    socket.on('close', () => clearInterval(tick));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => count,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+/**
+ * A port where connecting never completes: a listener (Python, since Node always accepts) whose accept
+ * queue of one is filled by a first connection, so Linux drops later SYNs. Undefined without python3.
+ */
+export async function startUnconnectable(): Promise<{ url: string; close(): Promise<void> } | undefined> {
+  if (spawnSync('python3', ['--version']).status !== 0) return undefined;
+  const code = "import socket,sys,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()";
+  const child = spawn('python3', ['-c', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((done, fail) => {
+    child.stdout.once('data', (d: Buffer) => done(Number(d.toString().trim())));
+    child.once('error', fail);
+  });
+  const filler = connect(port, '127.0.0.1');
+  filler.on('error', () => undefined);
+  await new Promise<void>((done) => filler.once('connect', () => done()));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      filler.destroy();
+      child.stdin.end();
+      await new Promise<void>((done) => (child.exitCode !== null ? done() : child.once('exit', () => done())));
     },
   };
 }

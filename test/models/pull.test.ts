@@ -6,11 +6,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MassivitError } from '../../src/errors.js';
+import { MassivitError } from '../../src/contracts/errors.js';
 import { loadModel } from '../../src/model/load.js';
 import { pullModel, type PullOptions } from '../../src/model/hub/pull.js';
 import { fixtureModel, tempDir } from '../helpers/env.js';
-import { sha256, startHub, type HubServer } from './hub-server.js';
+import { noFaults, sha256, startHub, type HubServer } from './hub-server.js';
 import { fixtureRepos } from './repos.js';
 
 let hub: HubServer;
@@ -22,14 +22,14 @@ beforeAll(async () => {
 afterAll(async () => hub?.close());
 beforeEach(() => {
   hub.log.length = 0;
-  Object.assign(hub.faults, { truncate: new Map(), corrupt: new Set(), loop: new Set(), chain: new Set(), ignoreRange: false, noBlobs: false });
+  Object.assign(hub.faults, noFaults());
   work = tempDir('pull');
 });
 
 const models = () => join(work, 'models');
 const cache = () => join(work, 'cache');
 function opts(repo: string, extra: Partial<PullOptions> = {}): PullOptions {
-  return { repo, modelsDir: models(), cacheDir: cache(), env: { HF_ENDPOINT: hub.url }, ...extra };
+  return { repo, modelsDir: models(), cacheDir: cache(), env: { HF_ENDPOINT: hub.url }, limits: { backoffMs: 5 }, ...extra };
 }
 /** Every file under a folder, relative, sorted ([] when it does not exist). */
 function tree(dir: string): string[] {

@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { merge } from '../../src/merge.js';
-import { scan } from '../../src/scan.js';
-import type { ScanJson } from '../../src/report/scan-json.js';
+import { merge } from '../../src/pipelines/merge.js';
+import { scan } from '../../src/pipelines/scan.js';
+import type { ScanJson } from '../../src/outputs/scan-json.js';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 
 const MODEL = fixtureModel('tiny-dinov2-reg-op17');
@@ -21,7 +21,7 @@ describe('scan --attention on a register model with a planted massive activation
   let out: string;
   beforeAll(async () => {
     out = tempDir('norms-fixture');
-    ({ summary: s } = await scan({ model: MODEL, images: IMAGES, out, attention: true, device: 'cpu', threads: 1, report: false }));
+    ({ summary: s } = await scan({ model: MODEL, images: IMAGES, out, attention: true, device: 'cpu', threads: 1, view: false }));
   });
 
   it('the planted register is the one high-norm token from the planted layer on', () => {
@@ -78,8 +78,8 @@ describe('scan --attention on a register model with a planted massive activation
 
   it('a resumed scan (first 5 images, then all) gives the same norms and attention sections', async () => {
     const dir = tempDir('norms-resume');
-    await scan({ model: MODEL, images: IMAGES, out: dir, attention: true, limit: 5, device: 'cpu', threads: 1, report: false });
-    const { summary } = await scan({ model: MODEL, images: IMAGES, out: dir, attention: true, device: 'cpu', threads: 1, report: false });
+    await scan({ model: MODEL, images: IMAGES, out: dir, attention: true, limit: 5, device: 'cpu', threads: 1, view: false });
+    const { summary } = await scan({ model: MODEL, images: IMAGES, out: dir, attention: true, device: 'cpu', threads: 1, view: false });
     expect(summary.norms).toEqual(s.norms);
     expect(summary.attention).toEqual(s.attention);
   });
@@ -88,7 +88,7 @@ describe('scan --attention on a register model with a planted massive activation
     const dir = tempDir('norms-merge');
     const shards = [0, 1].map((index) => join(dir, `shard${index}`));
     for (const [index, shardOut] of shards.entries()) {
-      await scan({ model: MODEL, images: IMAGES, out: shardOut, attention: true, shard: { index, count: 2 }, device: 'cpu', threads: 1, report: false });
+      await scan({ model: MODEL, images: IMAGES, out: shardOut, attention: true, shard: { index, count: 2 }, device: 'cpu', threads: 1, view: false });
     }
     const { summary } = await merge({ shards, out: join(dir, 'merged'), report: false });
     expect(summary.norms).toEqual(s.norms);
@@ -96,7 +96,7 @@ describe('scan --attention on a register model with a planted massive activation
   });
 
   it('refuses to resume an attention scan without attention (different stored rows)', async () => {
-    await expect(scan({ model: MODEL, images: IMAGES, out, device: 'cpu', threads: 1, report: false })).rejects.toThrow(/different model or options/);
+    await expect(scan({ model: MODEL, images: IMAGES, out, device: 'cpu', threads: 1, view: false })).rejects.toThrow(/different model or options/);
   });
 });
 

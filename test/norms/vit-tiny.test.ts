@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { imageMap } from '../../src/maps.js';
-import type { ScanJson } from '../../src/report/scan-json.js';
-import { scan } from '../../src/scan.js';
-import { IMAGES, realVitTiny, tempDir } from '../helpers/env.js';
+import { imageMap } from '../../src/pipelines/map.js';
+import type { ScanJson } from '../../src/outputs/scan-json.js';
+import { realVitTiny, tempDir } from '../helpers/env.js';
+import { SHARED_SCAN_TIMEOUT, sharedVitTinyScan } from '../helpers/shared-scan.js';
 
 const model = realVitTiny();
 const CORNERS: [number, number][] = [[0, 0], [0, 13], [13, 0], [13, 13]];
@@ -18,10 +18,11 @@ const CORNERS: [number, number][] = [[0, 0], [0, 13], [13, 0], [13, 13]];
 describe.skipIf(!model)('norms and attention on the real ViT-Ti/16', () => {
   let s: ScanJson;
   let out: string;
+  let maps: string; // the maps go beside, not into, the shared scan folder
   beforeAll(async () => {
-    out = tempDir('norms-vit');
-    ({ summary: s } = await scan({ model: model!, images: IMAGES, out, attention: true, device: 'cpu', threads: 2, report: false }));
-  });
+    ({ outDir: out, summary: s } = await sharedVitTinyScan(model!));
+    maps = tempDir('norms-vit');
+  }, SHARED_SCAN_TIMEOUT);
 
   it('no token passes 150 before layer 8; from layer 8 the high-norm tokens are the four corners, on the border only', () => {
     for (const l of s.norms!.layers) {
@@ -76,14 +77,14 @@ describe.skipIf(!model)('norms and attention on the real ViT-Ti/16', () => {
   });
 
   it('draws one image’s norm map and CLS attention map over the photo', async () => {
-    const png = join(out, 'chelsea-norms-9.png');
+    const png = join(maps, 'chelsea-norms-9.png');
     const norms = await imageMap({ scanDir: out, image: 'chelsea.png', layer: 9, out: png });
     expect(norms.grid).toHaveLength(14);
     for (const [r, c] of CORNERS) expect(norms.grid[r][c]).toBeGreaterThan(150);
     expect(norms.grid[7][7]).toBeLessThan(150);
     const meta = await sharp(png).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['png', 448, 448]);
-    const attn = await imageMap({ scanDir: out, image: 'chelsea.png', layer: 10, kind: 'attention', out: join(out, 'chelsea-attn-10.png') });
+    const attn = await imageMap({ scanDir: out, image: 'chelsea.png', layer: 10, kind: 'attention', out: join(maps, 'chelsea-attn-10.png') });
     const flat = attn.grid.flat();
     expect(flat.reduce((x, y) => x + y, 0) + attn.cls).toBeCloseTo(1, 4); // a head-mean attention row
     expect(Math.max(...flat)).toBe(Math.max(...CORNERS.map(([r, c]) => attn.grid[r][c])));

@@ -1,11 +1,11 @@
 /** The register edits on the tiny fixtures (tap/edit-register.ts): the hook they edit, what they compute, what they refuse. */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { mlpPost } from '../../src/hooks.js';
+import { mlpPost } from '../../src/contracts/hooks.js';
 import { loadModel } from '../../src/model/load.js';
-import { registerEdits, registerModelBytes } from '../../src/registers/add.js';
-import type { RegisterNeuron } from '../../src/registers/neurons-json.js';
-import { DataType, decodeModel, encodeModel } from '../../src/tap/onnx.js';
+import { registerEdits, registerModelBytes } from '../../src/pipelines/registers/add.js';
+import type { RegisterNeuron } from '../../src/outputs/register-neurons.js';
+import { DataType, decodeModel, encodeModel } from '../../src/model/onnx.js';
 import { applyTap, tapModel } from '../../src/tap/plan.js';
 import { fixtureModel } from '../helpers/env.js';
 

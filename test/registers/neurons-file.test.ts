@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readNeuronsFile } from '../../src/registers/neurons-json.js';
+import { readNeuronsFile } from '../../src/outputs/register-neurons.js';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 
 function massivit(...args: string[]) {

@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { layerHook } from '../../src/hooks.js';
+import { layerHook } from '../../src/contracts/hooks.js';
 import { loadModel } from '../../src/model/load.js';
-import { registersAdd, registersFind } from '../../src/registers.js';
+import { registersAdd, registersFind } from '../../src/pipelines/registers.js';
 import { openRunner } from '../../src/run/runner.js';
-import { forEachBatch, imageSet } from '../../src/registers/images.js';
+import { forEachBatch, imageSet } from '../../src/pipelines/registers/images.js';
 import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
 
 interface Planted { fromLayer: number; token: number; dims: number[]; block: number; mlpUnits: number[] }

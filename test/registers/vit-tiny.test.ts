@@ -6,10 +6,10 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { layerHook } from '../../src/hooks.js';
+import { layerHook } from '../../src/contracts/hooks.js';
 import { loadModel } from '../../src/model/load.js';
-import { registersAdd, registersFind } from '../../src/registers.js';
-import { forEachBatch, imageSet } from '../../src/registers/images.js';
+import { registersAdd, registersFind } from '../../src/pipelines/registers.js';
+import { forEachBatch, imageSet } from '../../src/pipelines/registers/images.js';
 import { openRunner } from '../../src/run/runner.js';
 import { IMAGES, realVitTiny, tempDir } from '../helpers/env.js';
 

@@ -8,12 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { intervene, type InterveneJson } from '../../src/intervene.js';
-import { writeComparison, writeScanReport } from '../../src/report/index.js';
+import { intervene, type InterveneJson } from '../../src/pipelines/intervene.js';
+import { writeComparison, writeScanReport } from '../../src/pipelines/report.js';
 import { attentionPart } from '../../src/report/sections-attention.js';
 import { findIntervention, intervenePart, interventionSentence } from '../../src/report/sections-intervene.js';
 import { normsPart } from '../../src/report/sections-norms.js';
-import type { ScanJson } from '../../src/report/scan-json.js';
+import type { ScanJson } from '../../src/outputs/scan-json.js';
 import { CLI, tempDir } from '../helpers/env.js';
 import { embeddedCharts, read, scanWith, someImages, SYNTHETIC, SYNTHETIC_REG, type Scanned } from './scans.js';
 

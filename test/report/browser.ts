@@ -1,15 +1,15 @@
 /**
- * Opens a report from file:// in the Debian Chromium (playwright-core, never a downloaded browser) and
- * records what a reader's browser would see: console errors, page errors, dialogs, every request, and
- * how many pixels each canvas has drawn.
+ * The one way the tests start Chromium: the Debian build (playwright-core, never a downloaded browser),
+ * headless, with a fresh profile. `visit` opens a report from file:// and records what a reader's browser
+ * would see: console errors, page errors, dialogs, every request, and how many pixels each canvas has drawn.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT, tempDir } from '../helpers/env.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 
 export interface PageVisit {
@@ -24,8 +24,16 @@ export interface PageVisit {
 }
 
 export interface Browser {
-  visit(htmlPath: string, screenshot?: string): Promise<PageVisit>;
+  /** `before` attaches listeners before the page loads (e.g. 'framenavigated'). */
+  visit(htmlPath: string, screenshot?: string, before?: (page: Page) => void): Promise<PageVisit>;
+  /** A blank page in the same browser, for checks other than `visit`'s. */
+  newPage(): Promise<Page>;
   close(): Promise<void>;
+}
+
+/** Why Chromium cannot be started here, or undefined when it can. */
+export function chromiumMissing(): string | undefined {
+  return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed`;
 }
 
 export async function openBrowser(): Promise<Browser> {
@@ -37,13 +45,15 @@ export async function openBrowser(): Promise<Browser> {
     viewport: { width: 1280, height: 900 },
   });
   return {
-    async visit(htmlPath, screenshot) {
+    newPage: () => context.newPage(),
+    async visit(htmlPath, screenshot, before) {
       const page = await context.newPage();
       const visit: PageVisit = { consoleErrors: [], pageErrors: [], dialogs: [], requests: [], canvasPixels: {}, page };
       page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') visit.consoleErrors.push(`${m.type()}: ${m.text()}`); });
       page.on('pageerror', (e) => visit.pageErrors.push(e.message));
       page.on('dialog', (d) => { visit.dialogs.push(d.message()); void d.dismiss(); });
       page.on('request', (r) => visit.requests.push(r.url()));
+      before?.(page);
       await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
       await page.waitForSelector('html[data-ready="true"]', { timeout: 15_000 });
       visit.canvasPixels = await page.evaluate(() => {

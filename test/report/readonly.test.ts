@@ -11,8 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MassivitError } from '../../src/errors.js';
-import { writeScanReport } from '../../src/report/index.js';
+import { MassivitError } from '../../src/contracts/errors.js';
+import { writeScanReport } from '../../src/pipelines/report.js';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 
 const model = fixtureModel('tiny-vit-op14');

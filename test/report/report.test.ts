@@ -8,8 +8,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writeComparison, writeScanReport } from '../../src/report/index.js';
-import { readView } from '../../src/report/views.js';
+import { writeComparison, writeScanReport } from '../../src/pipelines/report.js';
+import { readView } from '../../src/outputs/view-json.js';
 import { CLI, tempDir } from '../helpers/env.js';
 import { embeddedCharts, read, scanWith, someImages, SYNTHETIC, SYNTHETIC_REG, type Scanned } from './scans.js';
 

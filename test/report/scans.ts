@@ -1,7 +1,8 @@
 /** Small real scans for the report tests: the synthetic demo pair on a few bundled photos. */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scan, type ScanOptions, type ScanResult } from '../../src/scan.js';
+import { reportAfterScan } from '../../src/pipelines/report.js';
+import { scan, type ScanOptions, type ScanResult } from '../../src/pipelines/scan.js';
 import { fixtureModel, IMAGES } from '../helpers/env.js';
 
 export const SYNTHETIC = fixtureModel('synthetic-dinov2');
@@ -30,9 +31,13 @@ export interface Scanned extends ScanResult {
   notices: string[];
 }
 
-export async function scanWith(model: string, images: string, out: string, extra: Partial<ScanOptions> = {}): Promise<Scanned> {
+/** A scan and, unless `report: false`, its report: the two stages the CLI chains. */
+export async function scanWith(model: string, images: string, out: string, extra: Partial<ScanOptions> & { report?: boolean } = {}): Promise<Scanned> {
   const notices: string[] = [];
-  const result = await scan({ model, images, out, batch: 4, device: 'cpu', threads: 1, onNotice: (m) => notices.push(m), ...extra });
+  const { report, ...options } = extra;
+  const onNotice = (m: string) => notices.push(m);
+  const result = await scan({ model, images, out, batch: 4, device: 'cpu', threads: 1, onNotice, view: report !== false, ...options });
+  if (report !== false) await reportAfterScan({ outDir: result.outDir, onNotice });
   return { ...result, notices };
 }
 

@@ -5,27 +5,28 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeComparison } from '../../src/report/index.js';
-import { layoutOf } from '../../src/report/scan-json.js';
+import { writeComparison } from '../../src/pipelines/report.js';
+import { layoutOf } from '../../src/outputs/scan-json.js';
 import { openStoreReadOnly, positionCounts } from '../../src/store/reads.js';
-import { readView } from '../../src/report/views.js';
-import { IMAGES, realVitTiny, tempDir } from '../helpers/env.js';
+import { readView } from '../../src/outputs/view-json.js';
+import { realVitTiny, tempDir } from '../helpers/env.js';
+import { SHARED_SCAN_TIMEOUT, sharedVitTinyScan, type SharedScan } from '../helpers/shared-scan.js';
 import { ARTIFACTS, openBrowser, type Browser } from './browser.js';
-import { embeddedCharts, read, scanWith, someImages, SYNTHETIC_REG, type Scanned } from './scans.js';
+import { embeddedCharts, read, scanWith, someImages, SYNTHETIC_REG } from './scans.js';
 import { pathToFileURL } from 'node:url';
 
 const model = realVitTiny();
 
 describe.skipIf(!model)('report for the real ViT-Ti', () => {
   let work: string;
-  let vit: Scanned;
+  let vit: SharedScan;
   let browser: Browser;
 
   beforeAll(async () => {
     work = tempDir('report-vit');
-    vit = await scanWith(model!, IMAGES, join(work, 'vit'), { threads: 2, attention: true });
+    vit = await sharedVitTinyScan(model!);
     browser = await openBrowser();
-  });
+  }, SHARED_SCAN_TIMEOUT);
   afterAll(async () => browser?.close());
 
   it('captures layer 8, where dim 41 first crosses the criterion, in the image with the largest top-1', () => {

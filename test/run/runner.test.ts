@@ -6,7 +6,7 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { layerHook } from '../../src/hooks.js';
+import { layerHook } from '../../src/contracts/hooks.js';
 import { loadModel, type ModelSpec } from '../../src/model/load.js';
 import { openRunner } from '../../src/run/runner.js';
 import { createSession, ort } from '../../src/run/session.js';

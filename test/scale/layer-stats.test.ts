@@ -6,10 +6,10 @@
  * (tap/reduce.ts) on a real model's hidden states.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CRITERIA } from '../../src/analyze/criteria.js';
+import { DEFAULT_CRITERIA } from '../../src/contracts/criteria.js';
 import { layerStats, StatsScratch, type LayerStats, type StatsCriteria } from '../../src/analyze/layer-stats.js';
 import { DEFAULT_BRACKET, LayerStatsKernel, type MedianBracket } from '../../src/analyze/layer-stats-wasm.js';
-import { layerHook } from '../../src/hooks.js';
+import { layerHook } from '../../src/contracts/hooks.js';
 import { loadModel } from '../../src/model/load.js';
 import { openRunner } from '../../src/run/runner.js';
 import { fixtureModel } from '../helpers/env.js';

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { scan, type ScanProgress } from '../../src/scan.js';
+import { scan, type ScanProgress } from '../../src/pipelines/scan.js';
 import { CLI, fixtureModel, ROOT, tempDir } from '../helpers/env.js';
 import { makeDataset, variant } from './dataset.js';
 

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { scan } from '../../src/scan.js';
+import { scan } from '../../src/pipelines/scan.js';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 
 const MODEL = fixtureModel('synthetic-dinov2-reg');
@@ -28,7 +28,7 @@ describe.skipIf(!existsSync(COMPILED_WORKER))('analysis in the worker thread vs 
 
   it('writes the same store and scan.json', async () => {
     const inThread = join(work, 'in-thread');
-    const { summary } = await scan({ model: MODEL, images, out: inThread, attention: true, batch: 4, device: 'cpu', threads: 1, report: false });
+    const { summary } = await scan({ model: MODEL, images, out: inThread, attention: true, batch: 4, device: 'cpu', threads: 1, view: false });
     const inWorker = join(work, 'in-worker');
     const cli = spawnSync(process.execPath, [CLI, 'scan', '-m', MODEL, '--images', images, '--out', inWorker, '--attention', '--batch', '4', '--threads', '1', '--no-report'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });
     expect(cli.status, cli.stderr).toBe(0);

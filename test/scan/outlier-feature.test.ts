@@ -9,11 +9,11 @@
 import { mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { residMid, residPost } from '../../src/hooks.js';
-import { indexGraph, nodesBetween } from '../../src/tap/graph.js';
-import { scan } from '../../src/scan.js';
-import { findHooks } from '../../src/tap/plan.js';
-import { decodeModel, encodeModel } from '../../src/tap/onnx.js';
+import { residMid, residPost } from '../../src/contracts/hooks.js';
+import { indexGraph, nodesBetween } from '../../src/model/graph.js';
+import { scan } from '../../src/pipelines/scan.js';
+import { findHooks } from '../../src/model/hook-table.js';
+import { decodeModel, encodeModel } from '../../src/model/onnx.js';
 import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
 
 const SOURCE = fixtureModel('tiny-dinov2-reg-op17');

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scan } from '../../src/scan.js';
+import { scan } from '../../src/pipelines/scan.js';
 import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
 
 interface Planted {

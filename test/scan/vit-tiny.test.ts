@@ -8,14 +8,14 @@ import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CRITERIA } from '../../src/analyze/criteria.js';
-import { layerHook } from '../../src/hooks.js';
+import { DEFAULT_CRITERIA } from '../../src/contracts/criteria.js';
+import { layerHook } from '../../src/contracts/hooks.js';
 import { preprocessImage } from '../../src/images/preprocess.js';
 import { loadModel } from '../../src/model/load.js';
 import { openRunner } from '../../src/run/runner.js';
-import { scan } from '../../src/scan.js';
-import type { ScanJson } from '../../src/report/scan-json.js';
-import { IMAGES, realVitTiny, tempDir } from '../helpers/env.js';
+import type { ScanJson } from '../../src/outputs/scan-json.js';
+import { IMAGES, realVitTiny } from '../helpers/env.js';
+import { SHARED_SCAN_TIMEOUT, sharedVitTinyScan } from '../helpers/shared-scan.js';
 
 const modelPath = realVitTiny();
 const CORNERS = [1, 14, 183, 196]; // patch (0,0), (0,13), (13,0), (13,13) after the CLS token
@@ -25,9 +25,8 @@ describe.skipIf(!modelPath)('real ViT-Ti/16 on the sample photos', () => {
   let out: string;
 
   beforeAll(async () => {
-    out = tempDir('vit-tiny');
-    summary = (await scan({ model: modelPath!, images: IMAGES, out, batch: 8, threads: 2, device: 'cpu' })).summary;
-  });
+    ({ outDir: out, summary } = await sharedVitTinyScan(modelPath!));
+  }, SHARED_SCAN_TIMEOUT);
 
   it('reads the model and its layout', () => {
     expect(summary.model).toMatchObject({ family: 'vit', numLayers: 12, hiddenSize: 192, sequenceLength: 197, tokens: { cls: 0, registers: [], patchStart: 1, patchGrid: [14, 14] } });

@@ -1,10 +1,10 @@
 /** The edit kinds of a plan (tap/edits.ts), checked on the graph alone: what they refuse, what they add. */
 import { describe, expect, it } from 'vitest';
-import { layerHook } from '../../src/hooks.js';
+import { layerHook } from '../../src/contracts/hooks.js';
 import { loadModel } from '../../src/model/load.js';
 import { cellsAt } from '../../src/tap/edits.js';
 import { applyTap } from '../../src/tap/plan.js';
-import { decodeModel } from '../../src/tap/onnx.js';
+import { decodeModel } from '../../src/model/onnx.js';
 import { fixtureModel } from '../helpers/env.js';
 
 describe('cells edit', () => {

@@ -1,6 +1,6 @@
 // Table-driven spec of the hook vocabulary, in the style of TransformerLens' get_act_name examples.
 import { describe, expect, it } from 'vitest';
-import { attnPattern, hookLayer, isHookName, layerHook, residMid, residPost, residPre } from '../../src/hooks.js';
+import { attnPattern, hookLayer, isHookName, layerHook, residMid, residPost, residPre } from '../../src/contracts/hooks.js';
 
 describe('hook names', () => {
   it.each([

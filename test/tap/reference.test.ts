@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { attnPattern, layerHook, type HookName } from '../../src/hooks.js';
+import { attnPattern, layerHook, type HookName } from '../../src/contracts/hooks.js';
 import { loadModel } from '../../src/model/load.js';
 import { ort } from '../../src/run/session.js';
 import { applyTap, byOutputName, sessionFetches } from '../../src/tap/plan.js';

@@ -5,11 +5,11 @@
  * the model's own outputs kept or dropped.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CRITERIA } from '../../src/analyze/criteria.js';
-import { layerHook } from '../../src/hooks.js';
+import { DEFAULT_CRITERIA } from '../../src/contracts/criteria.js';
+import { layerHook } from '../../src/contracts/hooks.js';
 import { loadModel } from '../../src/model/load.js';
 import { applyTap, tapModel, type TapPlan } from '../../src/tap/plan.js';
-import { decodeModel, encodeModel, onnx } from '../../src/tap/onnx.js';
+import { decodeModel, encodeModel, onnx } from '../../src/model/onnx.js';
 import { spliceGraph } from '../../src/tap/splice.js';
 import { fixtureModel } from '../helpers/env.js';
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { describeFigures, writeComparison } from '../../report/index.js';
-import { checkInputFolder, checkOutputFolder } from '../../options/paths.js';
+import { describeFigures, writeComparison } from '../../pipelines/report.js';
+import { checkInputFolder, checkOutputFolder } from '../../pipelines/paths.js';
 
 export function compareCommand(): Command {
   return new Command('compare')

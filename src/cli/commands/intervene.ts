@@ -1,12 +1,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { intervene, INTERVENTION_MODES, parseCells, type InterveneJson, type InterventionMode } from '../../intervene.js';
+import { intervene, INTERVENTION_MODES, parseCells, type InterveneJson, type InterventionMode } from '../../pipelines/intervene.js';
 import { resolveModel } from '../../model/registry.js';
 import { DEVICES, type Device } from '../../run/session.js';
 import { rangeFlag } from '../options.js';
-import { parseInRange, RANGES } from '../../options/ranges.js';
-import { checkInputFolder, checkModelPath, checkOutputFolder } from '../../options/paths.js';
-import { errorMessage } from '../../errors.js';
-import { describeFigures, writeScanReport } from '../../report/index.js';
+import { parseInRange, RANGES } from '../../contracts/ranges.js';
+import { checkInputFolder, checkModelPath, checkOutputFolder } from '../../pipelines/paths.js';
+import { errorMessage } from '../../contracts/errors.js';
+import { describeFigures, writeScanReport } from '../../pipelines/report.js';
 
 interface InterveneFlags {
   model: string;

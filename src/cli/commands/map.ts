@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { imageMap, type MapKind } from '../../maps.js';
+import { imageMap, type MapKind } from '../../pipelines/map.js';
 import { rangeFlag } from '../options.js';
-import { checkInputFolder, checkModelPath, checkOutputFile } from '../../options/paths.js';
+import { checkInputFolder, checkModelPath, checkOutputFile } from '../../pipelines/paths.js';
 import { resolveModel } from '../../model/registry.js';
 
 interface MapFlags {

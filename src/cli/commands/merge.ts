@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { merge } from '../../merge.js';
-import { checkInputFolder, checkOutputFolder } from '../../options/paths.js';
+import { merge } from '../../pipelines/merge.js';
+import { checkInputFolder, checkOutputFolder } from '../../pipelines/paths.js';
 
 interface MergeFlags {
   out: string;

@@ -1,10 +1,11 @@
 /** `massivit models pull <repo-id>` and `massivit models catalog`, registered on the `models` command. */
 import { Command } from 'commander';
-import { errorMessage } from '../../errors.js';
-import { checkOutputFolder } from '../../options/paths.js';
+import { MassivitError, errorMessage } from '../../contracts/errors.js';
+import { checkOutputFolder } from '../../pipelines/paths.js';
 import { loadModel } from '../../model/load.js';
 import { CATALOG, formatCatalog } from '../../model/hub/catalog.js';
 import type { DownloadProgress } from '../../model/hub/download.js';
+import { DEFAULT_LIMITS } from '../../model/hub/http.js';
 import { pullModel, type PullResult } from '../../model/hub/pull.js';
 import { DEFAULT_VARIANT, KNOWN_VARIANTS } from '../../model/hub/select.js';
 
@@ -17,6 +18,19 @@ interface PullFlags {
   cacheDir?: string;
   force?: boolean;
   json?: boolean;
+  timeout?: string;
+  connectTimeout?: string;
+  maxSize?: string;
+  minSpeed?: string;
+  retries?: string;
+  retryWait?: string;
+}
+
+/** A file-system failure outside the hub code's own checks (models dir is a file, disk full): exit 2, one line. */
+function fsFailure(err: unknown): unknown {
+  const e = err as { code?: unknown; syscall?: unknown; path?: unknown };
+  if (err instanceof MassivitError || typeof e.code !== 'string' || typeof e.syscall !== 'string') return err;
+  return new MassivitError('BAD_OUTPUT', `Cannot ${e.syscall} ${typeof e.path === 'string' ? e.path : 'a file'} (${e.code}) while pulling`, 'Check --models-dir and --cache-dir: both must be writable folders with free space.');
 }
 
 function megabytes(n: number): string {
@@ -89,6 +103,12 @@ export function pullCommand(): Command {
     .option('--models-dir <dir>', 'where model folders go', 'models')
     .option('--cache-dir <dir>', 'download cache (default $MASSIVIT_CACHE or ~/.cache/massivit/hub)')
     .option('--force', 'replace models/<name> even if it came from another repo')
+    .option('--timeout <ms>', `give up when an answer's headers take longer than this, or its body is silent this long (default ${DEFAULT_LIMITS.idleTimeoutMs}, $MASSIVIT_HUB_TIMEOUT_MS)`)
+    .option('--connect-timeout <ms>', `give up connecting after this long (default ${DEFAULT_LIMITS.connectTimeoutMs}, $MASSIVIT_HUB_CONNECT_TIMEOUT_MS)`)
+    .option('--min-speed <bytes/s>', `treat a body slower than this over a whole --timeout window as stalled; 0: off (default ${DEFAULT_LIMITS.minSpeed}, $MASSIVIT_HUB_MIN_SPEED)`)
+    .option('--max-size <bytes>', 'largest file accepted (K/M/G/T = x1024, e.g. 8G); files the hub lists as larger are refused (default 64G, $MASSIVIT_HUB_MAX_BYTES)')
+    .option('--retries <n>', `extra attempts after a timeout, dropped connection or 429/5xx (default ${DEFAULT_LIMITS.retries}, $MASSIVIT_HUB_RETRIES)`)
+    .option('--retry-wait <ms>', `first wait before a retry, doubling each time (default ${DEFAULT_LIMITS.backoffMs}, $MASSIVIT_HUB_BACKOFF_MS)`)
     .option('--json', 'print the result as JSON')
     .action(async (repo: string, flags: PullFlags) => {
       checkOutputFolder('--models-dir', flags.modelsDir);
@@ -105,6 +125,14 @@ export function pullCommand(): Command {
           modelsDir: flags.modelsDir,
           cacheDir: flags.cacheDir,
           force: flags.force,
+          limits: {
+            ...(flags.timeout !== undefined ? { idleTimeoutMs: flags.timeout } : {}),
+            ...(flags.connectTimeout !== undefined ? { connectTimeoutMs: flags.connectTimeout } : {}),
+            ...(flags.maxSize !== undefined ? { maxBytes: flags.maxSize } : {}),
+            ...(flags.minSpeed !== undefined ? { minSpeed: flags.minSpeed } : {}),
+            ...(flags.retries !== undefined ? { retries: flags.retries } : {}),
+            ...(flags.retryWait !== undefined ? { backoffMs: flags.retryWait } : {}),
+          },
           onProgress: bar,
           onNotice: (m) => {
             bar.end();
@@ -112,6 +140,8 @@ export function pullCommand(): Command {
             process.stderr.write(loud ? `\n${'!'.repeat(78)}\nmassivit: ${m}\n${'!'.repeat(78)}\n\n` : `massivit: ${m}\n`);
           },
         });
+      } catch (err) {
+        throw fsFailure(err);
       } finally {
         bar.end();
       }

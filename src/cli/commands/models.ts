@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { loadModel } from '../../model/load.js';
-import { formatInspection, inspectModel } from '../../model/inspect.js';
+import { formatInspection, inspectModel } from '../../pipelines/inspect.js';
 import { localModels, modelsDirs, resolveModel } from '../../model/registry.js';
-import { errorMessage } from '../../errors.js';
-import { checkInputFolder, checkModelPath } from '../../options/paths.js';
+import { errorMessage } from '../../contracts/errors.js';
+import { checkInputFolder, checkModelPath } from '../../pipelines/paths.js';
 import { readManifest } from '../../model/hub/install.js';
 import { catalogCommand, pullCommand } from './models-pull.js';
 

@@ -1,10 +1,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolveModel } from '../../model/registry.js';
-import { checkModelPath } from '../../options/paths.js';
-import { parseInRange, type Range } from '../../options/ranges.js';
+import { checkModelPath } from '../../pipelines/paths.js';
+import { parseInRange, type Range } from '../../contracts/ranges.js';
 import { DEVICES, type Device } from '../../run/session.js';
-import { registersAdd, registersFind, CLOSENESS_FILE } from '../../registers.js';
-import type { RegisterNeuron } from '../../registers/neurons-json.js';
+import { registersAdd, registersFind, CLOSENESS_FILE } from '../../pipelines/registers.js';
+import type { RegisterNeuron } from '../../outputs/register-neurons.js';
 import { rangeFlag } from '../options.js';
 
 const range = (r: Range) => (value: string) => {

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { invalidOption } from '../../errors.js';
-import { describeFigures, recaptureView, writeScanReport } from '../../report/index.js';
+import { invalidOption } from '../../contracts/errors.js';
+import { describeFigures, recaptureView, writeScanReport } from '../../pipelines/report.js';
 import { rangeFlag } from '../options.js';
-import { checkInputFile, checkInputFolder, checkModelPath, checkOutputFile, checkOutputFolder } from '../../options/paths.js';
+import { checkInputFile, checkInputFolder, checkModelPath, checkOutputFile, checkOutputFolder } from '../../pipelines/paths.js';
 import { resolveModel } from '../../model/registry.js';
 
 interface ReportFlags {

@@ -1,16 +1,18 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_CRITERIA } from '../../analyze/criteria.js';
+import { DEFAULT_CRITERIA } from '../../contracts/criteria.js';
 import { parseShard, shardFromEnv } from '../../images/shard.js';
 import { DEVICES, type Device } from '../../run/session.js';
-import { scan } from '../../scan.js';
+import { scan } from '../../pipelines/scan.js';
+import { reportAfterScan } from '../../pipelines/report.js';
 import { STORE_FILE } from '../../contracts/files.js';
 import { FAMILIES, type Family } from '../../model/config.js';
 import { loadModel } from '../../model/load.js';
 import { resolveModel } from '../../model/registry.js';
 import { rangeFlag } from '../options.js';
-import { checkBatchMemory } from '../../options/check.js';
-import { checkBareModelFlags, checkInputFolder, checkModelPath, checkOutputFolder } from '../../options/paths.js';
+import { checkBatchMemory } from '../../pipelines/checks.js';
+import { checkBareModelFlags, checkInputFolder, checkModelPath, checkOutputFolder } from '../../pipelines/paths.js';
 import { progressBar } from '../progress.js';
+import { nonFiniteLine } from '../../report/sections-non-finite.js';
 
 export interface ScanFlags {
   model: string;
@@ -99,7 +101,7 @@ export function scanCommand(): Command {
           outlierShare: flags.outlierShare,
         },
         norms: flags.norms,
-        report: flags.report,
+        view: flags.report,
         attention: flags.attention,
         normThreshold: flags.normThreshold,
         prune: flags.prune,
@@ -107,7 +109,11 @@ export function scanCommand(): Command {
         onNotice: (m) => process.stderr.write(`massivit: ${m}\n`),
       });
       bar.end();
+      // The next stage: report.html and the figures, from the scan folder alone.
+      if (flags.report) await reportAfterScan({ outDir, onNotice: (m) => process.stderr.write(`massivit: ${m}\n`) });
       for (const w of summary.warnings) process.stderr.write(`massivit: warning: ${w}\n`);
+      const nonFinite = nonFiniteLine(summary);
+      if (nonFinite) process.stderr.write(`massivit: warning: ${nonFinite}\n`);
       if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       else process.stderr.write(describeScan(summary, outDir));
     });

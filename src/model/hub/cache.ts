@@ -4,10 +4,10 @@
  * pointed to, and `snapshots/<commit>.json` that commit's file list, so a pull works again offline.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../atomic.js';
+import { writeFileAtomic } from '../../contracts/atomic.js';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { errorMessage } from '../../errors.js';
+import { errorMessage } from '../../contracts/errors.js';
 import type { RepoInfo } from './client.js';
 import { checkCommit, repoCacheFolder, safeRemotePath } from './paths.js';
 

@@ -1,32 +1,60 @@
 /**
- * A minimal Hugging Face hub client on Node's global fetch. Redirects are followed by hand so they can be
- * bounded (loops, more than 5 hops) and so the token only goes to the hub endpoint itself: like
- * huggingface_hub (requests), Authorization is dropped when a redirect leaves the endpoint's origin (the CDN).
+ * A minimal Hugging Face hub client on http.ts (timeouts, no decompression). Redirects are followed by hand
+ * so they can be bounded (loops, more than 5 hops) and so credentials only go to the hub endpoint itself:
+ * like huggingface_hub (requests), Authorization is dropped when a redirect leaves the endpoint's origin (the
+ * CDN). Credentials written into HF_ENDPOINT (https://user:pass@host) are taken out of the URL at once, so no
+ * message, manifest or log line built from a URL can carry them.
  */
-import { MassivitError, badModel, errorMessage } from '../../errors.js';
-import { VERSION } from '../../version.js';
+import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
+import { MassivitError, badModel, errorMessage } from '../../contracts/errors.js';
+import { VERSION } from '../../contracts/version.js';
+import { DEFAULT_LIMITS, HubTimeout, backoff, printable, readCapped, send, sleep, type HubLimits, type RawResponse } from './http.js';
 import { checkCommit, safeRemotePath } from './paths.js';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 export const MAX_REDIRECTS = 5;
 
+/** The most bytes a JSON answer (a repo listing) may have, compressed or not. */
+export const MAX_LISTING_BYTES = 64 * 1024 ** 2;
+
 export interface HubConfig {
+  /** Without credentials: safe to print. */
   endpoint: string;
   token?: string;
+  /** `user:password` taken out of HF_ENDPOINT, sent as Basic auth to the endpoint when no HF_TOKEN is set. */
+  basic?: string;
+}
+
+/** A URL as it may be shown: anything between `//` and `@` is hidden. */
+export function redactUrl(text: string): string {
+  return text.replace(/\/\/[^/?#]*@/g, '//***@');
+}
+
+/** URL userinfo is percent-encoded; a stray `%` is kept as typed rather than thrown on. */
+function decodeUserinfo(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 /** HF_ENDPOINT and HF_TOKEN, as huggingface_hub reads them. */
 export function hubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const raw = (env.HF_ENDPOINT ?? '').trim() || DEFAULT_ENDPOINT;
+  const refuse = () => new MassivitError('BAD_OPTION', `Expected an http(s) URL for HF_ENDPOINT but received '${redactUrl(raw)}'`);
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new MassivitError('BAD_OPTION', `Expected an http(s) URL for HF_ENDPOINT but received '${raw}'`);
+    throw refuse();
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new MassivitError('BAD_OPTION', `Expected an http(s) URL for HF_ENDPOINT but received '${raw}'`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refuse();
+  const basic = url.username || url.password ? `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}` : undefined;
+  url.username = '';
+  url.password = '';
   const token = (env.HF_TOKEN ?? env.HUGGING_FACE_HUB_TOKEN ?? '').trim();
-  return { endpoint: raw.replace(/\/+$/, ''), ...(token ? { token } : {}) };
+  return { endpoint: url.href.replace(/\/+$/, ''), ...(token ? { token } : {}), ...(basic ? { basic } : {}) };
 }
 
 /** The endpoint without credentials, for messages and manifests. */
@@ -60,7 +88,7 @@ export class HubUnreachable extends MassivitError {
 }
 
 export interface HubResponse {
-  response: Response;
+  response: RawResponse;
   url: URL;
   /** X-Linked-Etag / X-Linked-Size seen on a redirect hop (the hub sends them on its 302 to the CDN). */
   linkedEtag?: string;
@@ -77,14 +105,52 @@ export interface RequestOptions {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Answers worth another try: rate limiting and the server errors a busy hub or CDN gives. */
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+/** Connection failures worth another try; a refused connection or an unknown host is not one. */
+const RETRY_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN', 'ECONNABORTED']);
 
 export class HubClient {
   readonly config: HubConfig;
+  readonly limits: HubLimits;
   private readonly origin: string;
+  private readonly notice: (message: string) => void;
 
-  constructor(config: HubConfig) {
+  constructor(config: HubConfig, limits: HubLimits = DEFAULT_LIMITS, notice: (message: string) => void = () => undefined) {
     this.config = config;
+    this.limits = limits;
+    this.notice = notice;
     this.origin = new URL(config.endpoint).origin;
+  }
+
+  private authorization(url: URL): string | undefined {
+    if (url.origin !== this.origin) return undefined;
+    if (this.config.token) return `Bearer ${this.config.token}`;
+    return this.config.basic ? `Basic ${Buffer.from(this.config.basic).toString('base64')}` : undefined;
+  }
+
+  /** One hop, retried with back-off after a timeout, a dropped connection or a 429/5xx. */
+  private async attempt(url: URL, opts: RequestOptions): Promise<RawResponse> {
+    const headers: Record<string, string> = { 'user-agent': `massivit/${VERSION}`, 'accept-encoding': 'identity' };
+    const auth = this.authorization(url);
+    if (auth) headers.authorization = auth;
+    if (opts.from) headers.range = `bytes=${opts.from}-`;
+    for (let attempt = 0; ; attempt++) {
+      let why: string;
+      try {
+        const response = await send(url, opts.method ?? 'GET', headers, this.limits);
+        if (!RETRY_STATUS.has(response.status) || attempt >= this.limits.retries) return response;
+        response.discard();
+        why = `HTTP ${response.status}`;
+      } catch (err) {
+        const retryable = err instanceof HubTimeout || RETRY_CODES.has((err as { code?: string }).code ?? '');
+        if (!retryable || attempt >= this.limits.retries) throw unreachable(url, opts.what, err);
+        why = describeFailure(err);
+      }
+      const wait = backoff(this.limits, attempt);
+      this.notice(`${opts.what}: ${why} from ${url.origin}; retrying in ${wait} ms (attempt ${attempt + 2} of ${this.limits.retries + 1})`);
+      await sleep(wait);
+    }
   }
 
   url(path: string): string {
@@ -97,25 +163,17 @@ export class HubClient {
     let linkedEtag: string | undefined;
     let linkedSize: number | undefined;
     for (let hop = 0; ; hop++) {
-      if (seen.has(url.href)) throw new MassivitError('NETWORK', `Redirect loop while fetching ${opts.what}: ${url.href} was visited twice`);
+      if (seen.has(url.href)) throw new MassivitError('NETWORK', `Redirect loop while fetching ${opts.what}: ${redactUrl(url.href)} was visited twice`);
       seen.add(url.href);
-      const headers: Record<string, string> = { 'user-agent': `massivit/${VERSION}` };
-      if (this.config.token && url.origin === this.origin) headers.authorization = `Bearer ${this.config.token}`;
-      if (opts.from) headers.range = `bytes=${opts.from}-`;
-      let response: Response;
-      try {
-        response = await fetch(url, { method: opts.method ?? 'GET', headers, redirect: 'manual' });
-      } catch (err) {
-        throw unreachable(url, opts.what, err);
-      }
-      linkedEtag ??= response.headers.get('x-linked-etag') ?? undefined;
-      linkedSize ??= sizeHeader(response.headers.get('x-linked-size'));
-      const location = response.headers.get('location');
+      const response = await this.attempt(url, opts);
+      linkedEtag ??= response.header('x-linked-etag');
+      linkedSize ??= sizeHeader(response.header('x-linked-size'));
+      const location = response.header('location');
       if (!REDIRECTS.has(response.status) || !location) return { response, url, linkedEtag, linkedSize };
-      await response.body?.cancel();
+      response.discard();
       const next = redirectTarget(url, location, opts.what);
       if (next.origin !== url.origin && opts.crossOrigin === false) return { response, url, linkedEtag, linkedSize };
-      if (hop >= MAX_REDIRECTS) throw new MassivitError('NETWORK', `Too many redirects (more than ${MAX_REDIRECTS}) while fetching ${opts.what}, last at ${url.href}`);
+      if (hop >= MAX_REDIRECTS) throw new MassivitError('NETWORK', `Too many redirects (more than ${MAX_REDIRECTS}) while fetching ${opts.what}, last at ${redactUrl(url.href)}`);
       url = next;
     }
   }
@@ -125,12 +183,20 @@ export class HubClient {
     const path = `/api/models/${repo}/revision/${encodeURIComponent(revision)}`;
     const what = `the file list of ${repo}@${revision}`;
     const { response, url } = await this.request(this.url(`${path}?blobs=true`), { what, crossOrigin: false });
-    if (!response.ok) throw await httpError(response, url, what, this.config, repo, revision);
+    if (response.status < 200 || response.status >= 300) throw await httpError(response, url, what, this.config, repo, revision);
     let body: unknown;
+    let raw: Buffer;
     try {
-      body = await response.json();
+      raw = await readCapped(response, MAX_LISTING_BYTES, what);
     } catch (err) {
-      throw new MassivitError('NETWORK', `The hub's answer for ${what} is not JSON (${errorMessage(err)}) at ${url.href}`, 'Is HF_ENDPOINT a Hugging Face hub (or mirror)?');
+      if (err instanceof MassivitError) throw err;
+      throw unreachable(url, what, err); // a stall or a drop half-way through the listing
+    }
+    const bytes = decoded(raw, response.header('content-encoding'), what);
+    try {
+      body = JSON.parse(bytes.toString('utf8'));
+    } catch (err) {
+      throw new MassivitError('NETWORK', `The hub's answer for ${what} is not JSON (${errorMessage(err)}) at ${redactUrl(url.href)}`, 'Is HF_ENDPOINT a Hugging Face hub (or mirror)?');
     }
     return parseRepoInfo(repo, body);
   }
@@ -140,8 +206,23 @@ export class HubClient {
   }
 }
 
-function sizeHeader(value: string | null): number | undefined {
-  if (value === null || !/^\d+$/.test(value.trim())) return undefined;
+/** A listing some mirror compressed although identity was asked for: inflated, but never past the cap. */
+function decoded(bytes: Buffer, encoding: string | undefined, what: string): Buffer {
+  const enc = (encoding ?? 'identity').trim().toLowerCase();
+  const opts = { maxOutputLength: MAX_LISTING_BYTES };
+  try {
+    if (enc === 'identity' || enc === '') return bytes;
+    if (enc === 'gzip' || enc === 'x-gzip') return gunzipSync(bytes, opts);
+    if (enc === 'deflate') return inflateSync(bytes, opts);
+    if (enc === 'br') return brotliDecompressSync(bytes, opts);
+  } catch (err) {
+    throw new MassivitError('NETWORK', `The hub's ${enc} answer for ${what} does not inflate within ${MAX_LISTING_BYTES} bytes (${errorMessage(err)})`);
+  }
+  throw new MassivitError('NETWORK', `The hub answered ${what} with an unknown Content-Encoding '${printable(enc, 40)}'`);
+}
+
+function sizeHeader(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
   return Number(value.trim());
 }
 
@@ -150,27 +231,41 @@ function redirectTarget(from: URL, location: string, what: string): URL {
   try {
     next = new URL(location, from);
   } catch {
-    throw new MassivitError('NETWORK', `Invalid redirect while fetching ${what}: ${JSON.stringify(location)}`);
+    throw new MassivitError('NETWORK', `Invalid redirect while fetching ${what}: ${JSON.stringify(redactUrl(location))}`);
   }
-  if (next.protocol !== 'https:' && next.protocol !== 'http:') throw badModel(`Refusing a redirect to ${JSON.stringify(location)} while fetching ${what}: only http(s) is followed`);
+  if (next.protocol !== 'https:' && next.protocol !== 'http:') throw badModel(`Refusing a redirect to ${JSON.stringify(redactUrl(location))} while fetching ${what}: only http(s) is followed`);
   return next;
 }
 
+function describeFailure(err: unknown): string {
+  if (err instanceof HubTimeout) return err.message;
+  return redactUrl((err as { code?: string }).code ?? errorMessage(err));
+}
+
 function unreachable(url: URL, what: string, err: unknown): HubUnreachable {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  const why = cause?.code ?? cause?.message ?? errorMessage(err);
+  if (err instanceof HubTimeout) {
+    return new HubUnreachable(
+      `${url.origin} timed out while fetching ${what}: ${err.message}`,
+      'A slow hub or mirror: raise --timeout / --connect-timeout. Files already in the cache are reused when the hub does not answer.',
+    );
+  }
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('HPE_')) {
+    return new HubUnreachable(`${url.origin} did not answer in HTTP (${code}) while fetching ${what}`, 'Is HF_ENDPOINT a Hugging Face hub (or mirror), with the right scheme and port?');
+  }
   return new HubUnreachable(
-    `Cannot reach ${url.origin} (${why}) while fetching ${what}`,
+    `Cannot reach ${url.origin} (${describeFailure(err)}) while fetching ${what}`,
     'Check the network connection; HF_ENDPOINT points massivit at a mirror. Files already in the cache are reused when the hub is unreachable.',
   );
 }
 
 /** An HTTP error answer, explained: 401/403 mention HF_TOKEN, 404 names what was not found. */
-export async function httpError(response: Response, url: URL, what: string, config: HubConfig, repo: string, revision?: string): Promise<MassivitError> {
-  const code = response.headers.get('x-error-code') ?? '';
-  const serverMessage = response.headers.get('x-error-message') ?? '';
-  await response.body?.cancel().catch(() => undefined);
-  const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+export async function httpError(response: RawResponse, url: URL, what: string, config: HubConfig, repo: string, revision?: string): Promise<MassivitError> {
+  const code = response.header('x-error-code') ?? '';
+  // The server's words go into a one-line message: one line, bounded.
+  const serverMessage = printable(response.header('x-error-message') ?? '', 300);
+  response.discard();
+  const status = `HTTP ${response.status}${response.statusText ? ` ${printable(response.statusText, 80)}` : ''}`;
   const detail = serverMessage ? ` (${serverMessage})` : '';
   if (response.status === 401 || response.status === 403) {
     const hint = config.token
@@ -180,10 +275,10 @@ export async function httpError(response: Response, url: URL, what: string, conf
   }
   if (response.status === 404) {
     if (code === 'RevisionNotFound') return new MassivitError('BAD_OPTION', `Revision '${revision}' not found in ${repo}${detail}`, 'Pass --revision with an existing branch, tag or commit id.');
-    if (code === 'EntryNotFound') return new MassivitError('NETWORK', `${what}: file not found at ${url.href}${detail}`);
+    if (code === 'EntryNotFound') return new MassivitError('NETWORK', `${what}: file not found at ${redactUrl(url.href)}${detail}`);
     return new MassivitError('BAD_OPTION', `${status}: ${what} not found at ${url.origin}${detail}`, `Check the repo id '${repo}' (massivit models catalog lists known ones).`);
   }
-  return new MassivitError('NETWORK', `${status} for ${what} at ${url.href}${detail}`, response.status >= 500 ? 'The hub had a server error; try again later.' : undefined);
+  return new MassivitError('NETWORK', `${status} for ${what} at ${redactUrl(url.href)}${detail}`, response.status >= 500 ? 'The hub had a server error; try again later.' : undefined);
 }
 
 function parseRepoInfo(repo: string, body: unknown): RepoInfo {

@@ -5,7 +5,7 @@
  */
 import { constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MassivitError } from '../../errors.js';
+import { MassivitError } from '../../contracts/errors.js';
 import type { FileHash } from './client.js';
 import { joinInside } from './paths.js';
 

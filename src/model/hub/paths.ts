@@ -3,7 +3,7 @@
  * local path, so each is checked here before it touches the file system.
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { badModel, invalidOption } from '../../errors.js';
+import { badModel, invalidOption } from '../../contracts/errors.js';
 
 /** A file name from the server (`rfilename`), as a safe relative POSIX path; throws naming it otherwise. */
 export function safeRemotePath(name: unknown, what = 'file name'): string {

@@ -5,11 +5,12 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MassivitError } from '../../errors.js';
+import { MassivitError } from '../../contracts/errors.js';
 import { catalogEntry, catalogEntryForRepo, CATALOG, type CatalogEntry } from './catalog.js';
 import { HubClient, HubUnreachable, hubConfig, publicEndpoint, type FileHash, type RepoInfo } from './client.js';
 import { RepoCache, cacheRoot } from './cache.js';
 import { downloadBlob, remoteMetadata, type DownloadProgress } from './download.js';
+import { hubLimits, type HubLimits } from './http.js';
 import { install, type ManifestFile, type PullManifest } from './install.js';
 import { checkLocalName, checkRepoId, checkRevision } from './paths.js';
 import { DEFAULT_VARIANT, selectFiles, variantWarning, type PlannedFile } from './select.js';
@@ -29,8 +30,10 @@ export interface PullOptions {
   /** HF_ENDPOINT, HF_TOKEN, MASSIVIT_CACHE are read from here (default process.env). */
   env?: NodeJS.ProcessEnv;
   force?: boolean;
-  /** Resumed attempts after a dropped connection (default 2). */
+  /** Resumed attempts after a dropped connection (default 2); same as limits.retries. */
   retries?: number;
+  /** Timeouts, size cap, retries and back-off; unset ones come from MASSIVIT_HUB_* in env, then the defaults. */
+  limits?: Partial<Record<keyof HubLimits, string | number>>;
   onProgress?: (p: DownloadProgress) => void;
   onNotice?: (message: string) => void;
 }
@@ -113,7 +116,7 @@ async function fetchFile(client: HubClient, cache: RepoCache, info: RepoInfo, pl
   const blob = cache.blobPath(hash.value);
   if (existsSync(blob) && (size === undefined || statSync(blob).size === size)) return { blob, hash, size: statSync(blob).size, cached: true };
   if (offline) throw new HubUnreachable(`The hub is unreachable and ${planned.remote.path} of ${info.repo} is not in the cache (${cache.dir})`);
-  await downloadBlob(client, { repo: info.repo, commit: info.commit, file: planned.remote, url, blobPath: blob, retries: opts.retries ?? 2, onProgress: opts.onProgress, onNotice: opts.onNotice }, hash, size);
+  await downloadBlob(client, { repo: info.repo, commit: info.commit, file: planned.remote, url, blobPath: blob, retries: client.limits.retries, onProgress: opts.onProgress, onNotice: opts.onNotice }, hash, size);
   return { blob, hash, size: statSync(blob).size, cached: false };
 }
 
@@ -126,7 +129,8 @@ export async function pullModel(opts: PullOptions): Promise<PullResult> {
   const name = checkLocalName(opts.name ?? defaultName(repo, entry, opts.file ? DEFAULT_VARIANT : variant));
   const modelsDir = resolve(opts.modelsDir ?? 'models');
   const config = hubConfig(env);
-  const client = new HubClient(config);
+  const limits = hubLimits(env, { ...(opts.retries !== undefined ? { retries: opts.retries } : {}), ...opts.limits });
+  const client = new HubClient(config, limits, notice);
   const cache = new RepoCache(cacheRoot(env, opts.cacheDir), repo);
 
   const { info, offline } = await listRepo(client, cache, repo, revision, notice);

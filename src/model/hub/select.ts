@@ -6,7 +6,7 @@
  * the loader detects its precision from the graph itself, whatever the file is called.
  */
 import { posix } from 'node:path';
-import { MassivitError, badModel, invalidOption } from '../../errors.js';
+import { MassivitError, badModel, invalidOption } from '../../contracts/errors.js';
 import type { RemoteFile, RepoInfo } from './client.js';
 
 export const DEFAULT_VARIANT = 'fp32';
