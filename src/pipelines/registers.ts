@@ -3,7 +3,7 @@
  * neurons that write the high-norm outlier tokens, `add` moves them into one added register token and
  * writes the result as a model folder that every other command treats as a one-register model.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../contracts/atomic.js';
 import { invalidOption, MassivitError } from '../contracts/errors.js';
@@ -66,6 +66,8 @@ export interface RegistersAddResult {
   closeness?: Closeness;
 }
 
+const realpathOr = (p: string) => (existsSync(p) ? realpathSync(p) : p);
+
 type Neurons = { file: NeuronsFile; ref: Provenance['neuronsFile'] };
 
 function givenNeurons(neurons: string | NeuronsFile, source: ModelSpec): Neurons {
@@ -90,6 +92,9 @@ export async function registersAdd(o: RegistersAddOptions): Promise<RegistersAdd
   checkOutputFolder('--out', o.out);
   const source = spec(o.model);
   const out = resolve(o.out);
+  // The new folder is a copy of the source's config with one more register: a bare .onnx has none to copy.
+  if (!existsSync(join(source.dir, 'config.json'))) throw new MassivitError('BAD_MODEL', `registers add needs a model folder with config.json; ${source.onnxPath} has none`);
+  if (realpathOr(out) === realpathOr(source.dir)) throw new MassivitError('BAD_OUTPUT', `--out ${o.out} is the source model's own folder: pick a new folder for the model with a register`);
   // A bad neurons file, or one from another model, fails before anything is written.
   const given = o.neurons === 'auto' ? undefined : givenNeurons(o.neurons, source);
   mkdirSync(out, { recursive: true });

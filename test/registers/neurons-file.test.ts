@@ -58,6 +58,9 @@ describe('massivit registers', () => {
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/was found on another model/);
     expect(existsSync(join(dir, 'never2'))).toBe(false);
+    const self = massivit('registers', 'add', '-m', fixtureModel('synthetic-dinov2'), '--neurons', neurons, '-o', fixtureModel('synthetic-dinov2'));
+    expect(self.code).toBe(2);
+    expect(self.stderr).toMatch(/source model's own folder|--out/);
     const auto = massivit('registers', 'add', '-m', fixtureModel('synthetic-dinov2'), '--neurons', 'auto', '-o', join(dir, 'never3'));
     expect(auto.code).toBe(2);
     expect(auto.stderr).toMatch(/--images/);
