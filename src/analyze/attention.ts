@@ -9,7 +9,7 @@ import type { TokenLayout } from '../model/layout.js';
 import type { BlockAttention, ClsRowRow, HeadAttention, HeadRow, ImageAttention, LayerObservation, SinkRow, SinkTokens } from '../contracts/rows.js';
 import { patchGrid } from './norms.js';
 
-export type { BlockAttention, HeadAttention, ImageAttention, SinkTokens } from '../contracts/rows.js';
+export type { ImageAttention, SinkTokens } from '../contracts/rows.js';
 
 /**
  * S for one image: tokens holding massive or near-miss cells at any layer (near-misses included so that

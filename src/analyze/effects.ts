@@ -67,7 +67,7 @@ export function knnAccuracy(embeddings: ArrayLike<number>[], labels: string[], k
 }
 
 /** Small seeded PRNG (mulberry32): the control cells are reproducible from --seed. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

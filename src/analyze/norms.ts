@@ -10,7 +10,7 @@ import { patchPosition, type TokenLayout } from '../model/layout.js';
 export const DEFAULT_NORM_THRESHOLD = 150;
 /** Histogram edges: 8 bins per decade from 0.1 to 1e5 (49 edges, 48 bins); out-of-range norms go to the end bins. */
 export const NORM_BIN_EDGES: number[] = Array.from({ length: 49 }, (_, k) => 10 ** (-1 + k / 8));
-export const AUTO_RULE = 'mean + 3 sd of all patch-token norms of the layer over the dataset';
+const AUTO_RULE = 'mean + 3 sd of all patch-token norms of the layer over the dataset';
 
 export interface ThresholdStats {
   threshold: number;

@@ -1,17 +1,13 @@
 /**
  * Per-image, per-layer observations from the layer statistics of the WebAssembly kernel (the scan's path,
- * analyze/analyser.ts). Everything here is per image, so results merge exactly across shards.
+ * pipelines/analysis.ts). Everything here is per image, so results merge exactly across shards.
  */
-import type { Tensor } from 'onnxruntime-node';
 import type { TokenLayout } from '../model/layout.js';
 import type { Cell, LayerObservation } from '../contracts/rows.js';
 import { classifyCell, type ScanCriteria } from '../contracts/criteria.js';
 import type { LayerStats } from './layer-stats.js';
 
-export type { Cell, LayerObservation } from '../contracts/rows.js';
-
-export type Outputs = Record<string, Tensor>;
-
+export type { LayerObservation } from '../contracts/rows.js';
 
 /** One layer's observation from its statistics: cells classified, outlier dims, massive count. */
 export function toObservation(layer: number, s: LayerStats, layout: TokenLayout, c: ScanCriteria): LayerObservation {

@@ -57,7 +57,6 @@ export interface OutlierFeature {
   meanTokens: number;
 }
 
-export type { ImageError } from '../contracts/rows.js';
 
 export interface DatasetSummary {
   images: { scanned: number; failed: number; errors: ImageError[] };

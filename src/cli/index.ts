@@ -1,5 +1,6 @@
 /** The CLI only wires commands; each command is one file. Errors map to exit codes here and nowhere else. */
 import { Command, CommanderError } from 'commander';
+import { diskError } from '../contracts/atomic.js';
 import { MassivitError } from '../contracts/errors.js';
 import { VERSION } from '../contracts/version.js';
 import { scanCommand } from './commands/scan.js';
@@ -40,7 +41,20 @@ export function program(): Command {
   return throwOnExit(root);
 }
 
+/**
+ * A closed or full standard output (`--json | head`, `> /dev/full`) is the reader's or the disk's problem,
+ * not a crash: one line, and exit 0 for a reader that stopped early, 2 for a disk error.
+ */
+function guardStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT_OK);
+    process.stderr.write(`massivit: ${diskError(err, 'standard output', 'the scan folder is complete')?.message ?? `cannot write standard output: ${err.message}`}\n`);
+    process.exit(EXIT_USAGE);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  guardStdout();
   try {
     await program().parseAsync(argv);
     return EXIT_OK;
@@ -49,6 +63,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof MassivitError) {
       process.stderr.write(`massivit: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
       return err.code === 'BAD_OPTION' || err.code === 'BAD_MODEL' || err.code === 'BAD_OUTPUT' ? EXIT_USAGE : EXIT_FAILURE;
+    }
+    const disk = diskError(err, (err as NodeJS.ErrnoException).path ?? 'standard output', 'nothing else was changed');
+    if (disk) {
+      process.stderr.write(`massivit: ${disk.message}\n`);
+      return EXIT_USAGE;
     }
     process.stderr.write(`massivit: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return EXIT_FAILURE;

@@ -46,12 +46,12 @@ export const RANGES = {
 export type RangeName = keyof typeof RANGES;
 
 /** "an integer in 1…1024" / "a number in (0, 1]" */
-export function describeRange(r: Range): string {
+function describeRange(r: Range): string {
   if (r.integer) return `an integer in ${r.min}…${r.max}`;
   return `a number in ${r.minExclusive ? '(' : '['}${r.min}, ${r.max}]`;
 }
 
-export function inRange(r: Range, n: number): boolean {
+function inRange(r: Range, n: number): boolean {
   if (!Number.isFinite(n) || (r.integer && !Number.isInteger(n))) return false;
   return (r.minExclusive ? n > r.min : n >= r.min) && n <= r.max;
 }

@@ -5,7 +5,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 
-export class NotRegularFileError extends Error {}
+class NotRegularFileError extends Error {}
 
 /** What a path is, in words a message can use. */
 export function fileKind(info: Stats): string {

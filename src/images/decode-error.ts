@@ -5,7 +5,7 @@
  */
 import { MassivitError, errorMessage } from '../contracts/errors.js';
 
-export type Sniffed = 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'bmp' | 'svg' | 'heif' | 'text' | 'unknown';
+type Sniffed = 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'bmp' | 'svg' | 'heif' | 'text' | 'unknown';
 
 function startsWith(bytes: Uint8Array, magic: number[], at = 0): boolean {
   return bytes.length >= at + magic.length && magic.every((b, i) => bytes[at + i] === b);
@@ -14,7 +14,7 @@ function startsWith(bytes: Uint8Array, magic: number[], at = 0): boolean {
 const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
 
 /** The container format from magic bytes (what libvips would try), or text / unknown. */
-export function sniff(bytes: Uint8Array): Sniffed {
+function sniff(bytes: Uint8Array): Sniffed {
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'jpeg';
   if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
   if (startsWith(bytes, ascii('GIF8'))) return 'gif';
@@ -35,7 +35,7 @@ function isText(bytes: Uint8Array): boolean {
 }
 
 /** True when the file ends before the format's end marker (cut-off download or copy). */
-export function looksTruncated(bytes: Uint8Array, format: Sniffed): boolean {
+function looksTruncated(bytes: Uint8Array, format: Sniffed): boolean {
   const tail = bytes.subarray(Math.max(0, bytes.length - 4096));
   const has = (seq: number[]) => Buffer.from(tail).includes(Buffer.from(seq));
   if (format === 'jpeg') return !has([0xff, 0xd9]);

@@ -26,7 +26,7 @@ const RAMP: [number, number, number][] = [
   [252, 255, 164],
 ];
 
-export function rampColour(t: number): [number, number, number] {
+function rampColour(t: number): [number, number, number] {
   const x = Math.min(1, Math.max(0, t)) * (RAMP.length - 1);
   const i = Math.min(RAMP.length - 2, Math.floor(x));
   const f = x - i;

@@ -14,24 +14,16 @@ import { constants, type Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { MassivitError } from '../contracts/errors.js';
+import { fileKind } from '../contracts/regular-file.js';
 import { displayName, NON_UTF8_SUFFIX } from './walk.js';
 
 /** A path to open: text, or the exact on-disk bytes when the text form would not name the file. */
 export type FilePath = string | Buffer;
 
 /** No image format a ViT scan reads comes near this; a larger "image" is refused, not read into memory. */
-export const MAX_IMAGE_BYTES = 1024 ** 3;
+const MAX_IMAGE_BYTES = 1024 ** 3;
 
-function kind(info: Stats): string {
-  if (info.isDirectory()) return 'a folder';
-  if (info.isFIFO()) return 'a named pipe (FIFO)';
-  if (info.isCharacterDevice()) return 'a character device';
-  if (info.isBlockDevice()) return 'a block device';
-  if (info.isSocket()) return 'a socket';
-  return 'not a file';
-}
-
-const notRegular = (info: Stats) => new MassivitError('BAD_IMAGE', `${kind(info)}, not a regular file: not read`);
+const notRegular = (info: Stats) => new MassivitError('BAD_IMAGE', `${fileKind(info)}, not a regular file: not read`);
 const tooLarge = (size: number, maxBytes: number) =>
   new MassivitError('BAD_IMAGE', `file too large to read: ${size} bytes, above the ${maxBytes}-byte limit for one image`);
 

@@ -14,7 +14,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import { MassivitError, errorMessage } from '../contracts/errors.js';
 import { fileKind } from '../contracts/regular-file.js';
 
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heif', '.heic', '.bmp'];
+const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heif', '.heic', '.bmp'];
 
 export interface ImageEntry {
   /** Absolute path. For a name that is not valid UTF-8 this is the display form (see `rawPath`). */
@@ -25,7 +25,7 @@ export interface ImageEntry {
   rel: string;
 }
 
-export interface WalkError {
+interface WalkError {
   path: string;
   rel: string;
   reason: string;

@@ -41,7 +41,7 @@ export function dependsOn(index: GraphIndex, tensor: string, source: string, lim
 }
 
 /** Tensors reachable forward from `from` (inclusive). */
-export function descendants(index: GraphIndex, from: string): Set<string> {
+function descendants(index: GraphIndex, from: string): Set<string> {
   const seen = new Set<string>([from]);
   const stack = [from];
   while (stack.length > 0) {

@@ -8,6 +8,9 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { readRegularFile } from '../contracts/regular-file.js';
 import { badModel, errorMessage } from '../contracts/errors.js';
 import { findHooks, type HookTable } from './hook-table.js';
+import { indexGraph } from './graph.js';
+import { checkHeads, graphHeads } from './heads.js';
+import { attnPattern } from '../contracts/hooks.js';
 import { decodeModel, encodeModel, type ModelProto } from './onnx.js';
 import { inlineExternalData } from './external-data.js';
 import { parseArchConfig, type ArchConfig, type Family } from './config.js';
@@ -34,7 +37,7 @@ export interface ModelSpec {
 }
 
 /** For a bare .onnx without config.json. */
-export interface BareModelOptions {
+interface BareModelOptions {
   family?: Family;
   registers?: number;
   patchSize?: number;
@@ -181,7 +184,11 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
     throw badModel(`${onnxPath} does not look like a Vision Transformer: ${errorMessage(err)}`);
   }
   const kernel = patchKernel(model, inputName);
-  const arch = arch0 ?? bareArch({ ...opts, patchSize: opts.patchSize ?? kernel }, hooks);
+  const softmax = hooks.tensors.get(attnPattern(0));
+  const heads = softmax ? graphHeads(indexGraph(model.graph!), model.graph!, softmax) : undefined;
+  const bare = bareArch({ ...opts, patchSize: opts.patchSize ?? kernel }, hooks);
+  const arch = arch0 ?? { ...bare, numHeads: heads ?? bare.numHeads };
+  checkHeads(arch.numHeads, heads);
   if (arch.numLayers !== hooks.numBlocks) {
     throw badModel(`config.json says ${arch.numLayers} layers but the graph has ${hooks.numBlocks} transformer blocks`);
   }

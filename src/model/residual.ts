@@ -8,7 +8,7 @@ import { badModel } from '../contracts/errors.js';
 import { dependsOn, nodesBetween, type GraphIndex } from './graph.js';
 import type { NodeProto } from './onnx.js';
 
-export interface ResidualBlock {
+interface ResidualBlock {
   /** Stream entering the block (hook_resid_pre). */
   pre: string;
   /** Stream after the attention residual add (hook_resid_mid). */
@@ -27,7 +27,7 @@ export interface ResidualChain {
 }
 
 /** Tensors that are the input of a LayerNorm, with the kind of LayerNorm found. */
-export function layerNormInputs(index: GraphIndex): Map<string, 'fused' | 'decomposed'> {
+function layerNormInputs(index: GraphIndex): Map<string, 'fused' | 'decomposed'> {
   const inputs = new Map<string, 'fused' | 'decomposed'>();
   for (const node of index.nodes) {
     const x = node.input?.[0];

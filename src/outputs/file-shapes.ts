@@ -1,8 +1,7 @@
 /**
- * The documented shapes of the other files a report reads from a scan folder: views/feature-token.json
- * and intervene.json (validate.ts; scan.json's is scan-json-read.ts).
+ * The documented shape of views/feature-token.json (validate.ts; scan.json's is in scan-json-read.ts,
+ * intervene.json's in intervene-json.ts).
  */
-import type { InterveneCell, InterveneJson, InterveneResult } from '../pipelines/intervene.js';
 import type { FeatureTokenView } from '../analyze/feature-token.js';
 import { MassivitError } from '../contracts/errors.js';
 import { checkFile, count, finite, flag, list, measure, nullable, oneOf, optional, record, text, tuple, type Check } from './validate.js';
@@ -42,38 +41,4 @@ export function checkView(file: string, json: unknown): FeatureTokenView {
   });
   if (Buffer.from(grid.data, 'base64').length !== grid.rowStarts.length * grid.cols) throw bad('grid.data must hold one byte per grid cell');
   return view;
-}
-
-const role = oneOf('cls', 'register', 'patch');
-const cell = record<InterveneCell>({ token: count, dim: count, role, position: optional(tuple<[number, number]>(count, count)), mean: m, meanAbs: m });
-const result = record<InterveneResult>({
-  mode: oneOf('zero', 'mean', 'control-zero'),
-  cells: count,
-  top1Agreement: measure,
-  meanKL: measure,
-  maxKL: measure,
-  cosine: record<InterveneResult['cosine']>({ mean: m, min: m }),
-  knnAccuracy: measure,
-});
-
-const interveneShape = record<InterveneJson>({
-  version: oneOf(1),
-  tool: record<InterveneJson['tool']>({ name: oneOf('massivit'), version: text }),
-  model: record<InterveneJson['model']>({ name: text, family: text, sha256: text, kind: oneOf('classifier', 'features'), output: text, synthetic: optional(flag) }),
-  layer: count,
-  hook: text,
-  at: record<InterveneJson['at']>({
-    requested: ((v, p) => (v === 'auto' ? 'auto' : count(v, p))) as Check<number | 'auto'>,
-    source: oneOf('explicit', 'emergence', 'near-miss emergence'),
-  }),
-  cells: record<InterveneJson['cells']>({ source: oneOf('explicit', 'scan: massive', 'scan: near-miss'), scan: nullable(text), list: list(cell) }),
-  control: record<InterveneJson['control']>({ seed: finite, rule: text, list: list(cell) }),
-  images: record<InterveneJson['images']>({ used: count, failed: count, errors: list(record<{ path: string; reason: string }>({ path: text, reason: text })) }),
-  classes: nullable(list(text)),
-  knn: nullable(record<NonNullable<InterveneJson['knn']>>({ k: count, metric: oneOf('cosine'), baseline: m })),
-  results: list(result),
-});
-
-export function checkIntervene(file: string, json: unknown): InterveneJson {
-  return checkFile(file, interveneShape, json, 'Pass the intervene.json written by `massivit intervene --out <dir>`');
 }

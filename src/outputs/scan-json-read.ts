@@ -35,7 +35,7 @@ const model = record<ScanModelInfo>({
   synthetic: optional(record<NonNullable<ScanModelInfo['synthetic']>>({ note: text, planted: anything })),
 });
 
-export const nonFiniteCounts = record<NonFiniteCounts>({ nan: count, posInf: count, negInf: count });
+const nonFiniteCounts = record<NonFiniteCounts>({ nan: count, posInf: count, negInf: count });
 
 const layer = record<LayerSummary>({
   layer: count,

@@ -7,7 +7,7 @@
  */
 import { MassivitError } from '../contracts/errors.js';
 
-export class ShapeError extends Error {
+class ShapeError extends Error {
   constructor(readonly path: string, readonly expected: string, readonly found: unknown) {
     super(`${path || 'the top level'} must be ${expected}, found ${describe(found)}`);
   }

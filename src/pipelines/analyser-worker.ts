@@ -14,6 +14,7 @@ parentPort!.on('message', ({ id, job, close }: { id: number; job?: BatchJob; clo
     if (close) analysis.close();
     parentPort!.postMessage({ id });
   } catch (err) {
-    parentPort!.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+    // The code (SQLITE_FULL, ENOSPC …) travels too: a full disk is a disk error, not a crash.
+    parentPort!.postMessage({ id, error: err instanceof Error ? err.message : String(err), code: (err as { code?: unknown }).code });
   }
 });

@@ -34,10 +34,10 @@ export function openAnalyser(setup: AnalysisSetup): Analyser {
   const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   let next = 0;
   let failure: Error | undefined;
-  worker.on('message', ({ id, error }: { id: number; error?: string }) => {
+  worker.on('message', ({ id, error, code }: { id: number; error?: string; code?: string }) => {
     const w = waiting.get(id);
     waiting.delete(id);
-    if (error) w?.reject(new Error(error));
+    if (error) w?.reject(Object.assign(new Error(error), { code }));
     else w?.resolve();
     if (waiting.size === 0) worker.unref();
   });

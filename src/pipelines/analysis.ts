@@ -23,7 +23,7 @@ export interface AnalysisSetup {
   store: string;
 }
 
-export interface BatchImage {
+interface BatchImage {
   path: string;
   hash: string;
   width: number;

@@ -29,7 +29,7 @@ export function checkScanOptions(o: ScanLike, storeFile: string): void {
 }
 
 /** What one batch's hidden states may take (float32, every layer): above it a big model runs out of memory. */
-export const BATCH_BYTES = 4 * 1024 ** 3;
+const BATCH_BYTES = 4 * 1024 ** 3;
 
 /**
  * --batch against the model's size, once its config is read and before the session opens: the hidden

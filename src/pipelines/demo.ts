@@ -13,8 +13,8 @@ import { describeFigures, reportAfterScan, writeComparison } from './report.js';
 // The package root (dist/.. or src/..): the synthetic models and the bundled photos ship inside the
 // npm package, so they are found there, while the output goes to the user's current folder.
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const SYNTHETIC_MODELS = ['synthetic-dinov2', 'synthetic-dinov2-reg'].map((n) => join(ROOT, 'fixtures', 'models', n));
-export const BUNDLED_IMAGES = join(ROOT, 'images');
+const SYNTHETIC_MODELS = ['synthetic-dinov2', 'synthetic-dinov2-reg'].map((n) => join(ROOT, 'fixtures', 'models', n));
+const BUNDLED_IMAGES = join(ROOT, 'images');
 
 export interface DemoOptions {
   images?: string;

@@ -17,7 +17,7 @@ import { checkRanges } from './checks.js';
 import { checkInputFolder, checkOutputFolder } from './paths.js';
 import { patchPosition, tokenRole, type TokenRole } from '../model/layout.js';
 import { loadModel, type ModelSpec } from '../model/load.js';
-import type { ScanJson } from '../outputs/scan-json.js';
+import { readScanJson } from '../outputs/scan-json-read.js';
 import { openRunner, type Runner } from '../run/runner.js';
 import type { Device, RunOptions, ort } from '../run/session.js';
 import { decodedBatches } from '../run/stream.js';
@@ -28,15 +28,11 @@ import { scanCells } from '../store/queries-intervene.js';
 import { cellsAt, type CellsValues } from '../tap/edits.js';
 import { VERSION } from '../contracts/version.js';
 
-export type InterventionMode = 'zero' | 'mean';
-export const INTERVENTION_MODES: readonly InterventionMode[] = ['zero', 'mean'];
 import { INTERVENE_FILE } from '../contracts/files.js';
-const KNN_K = 5;
+import { INTERVENTION_MODES, type CellRef, type InterveneCell, type InterveneJson, type InterveneResult, type InterventionMode } from '../outputs/intervene-json.js';
 
-export interface CellRef {
-  token: number;
-  dim: number;
-}
+export { INTERVENTION_MODES, type CellRef, type InterveneJson, type InterveneResult, type InterventionMode } from '../outputs/intervene-json.js';
+const KNN_K = 5;
 
 export interface InterveneOptions {
   model: string | ModelSpec;
@@ -57,43 +53,6 @@ export interface InterveneOptions {
   maxPixels?: number;
   onProgress?: (p: { phase: string; done: number; total: number }) => void;
   onNotice?: (message: string) => void;
-}
-
-export interface InterveneCell extends CellRef {
-  role: TokenRole;
-  position?: [number, number];
-  /** Dataset mean of the signed value (what mode 'mean' writes). */
-  mean: number;
-  meanAbs: number;
-}
-
-export interface InterveneResult {
-  mode: 'zero' | 'mean' | 'control-zero';
-  cells: number;
-  /** Classifiers: share of images whose top-1 class is unchanged. */
-  top1Agreement: number | null;
-  /** Classifiers: mean and max over images of KL(original ‖ modified) of the class distribution, in nats. */
-  meanKL: number | null;
-  maxKL: number | null;
-  /** Cosine similarity of the output embedding (see `output`) to the original: mean and min over images. */
-  cosine: { mean: number; min: number };
-  /** Leave-one-out kNN accuracy on the modified embeddings (class sub-folders only). */
-  knnAccuracy: number | null;
-}
-
-export interface InterveneJson {
-  version: 1;
-  tool: { name: 'massivit'; version: string };
-  model: { name: string; family: string; sha256: string; kind: 'classifier' | 'features'; output: string; synthetic?: boolean };
-  layer: number;
-  hook: string;
-  at: { requested: number | 'auto'; source: 'explicit' | 'emergence' | 'near-miss emergence' };
-  cells: { source: 'explicit' | 'scan: massive' | 'scan: near-miss'; scan: string | null; list: InterveneCell[] };
-  control: { seed: number; rule: string; list: InterveneCell[] };
-  images: { used: number; failed: number; errors: { path: string; reason: string }[] };
-  classes: string[] | null;
-  knn: { k: number; metric: 'cosine'; baseline: number } | null;
-  results: InterveneResult[];
 }
 
 /** Parses `token:dim,token:dim`. */
@@ -122,13 +81,6 @@ interface Target {
   scanDir: string | null;
 }
 
-// TODO(lead): contracts reader
-function readScan(dir: string): ScanJson {
-  const path = join(dir, SUMMARY_FILE);
-  if (!existsSync(path)) throw new MassivitError('BAD_OPTION', `--scan ${dir} holds no ${SUMMARY_FILE}`, 'Pass the --out folder of a massivit scan');
-  return JSON.parse(readFileSync(path, 'utf8')) as ScanJson;
-}
-
 async function resolveTarget(spec: ModelSpec, opts: InterveneOptions, outDir: string): Promise<Target> {
   const at = opts.at ?? 'auto';
   if (opts.cells && typeof at === 'number') return { layer: at, atSource: 'explicit', cells: opts.cells, cellsSource: 'explicit', scanDir: null };
@@ -138,7 +90,7 @@ async function resolveTarget(spec: ModelSpec, opts: InterveneOptions, outDir: st
     opts.onNotice?.(`no --scan given: scanning ${opts.images} into ${scanDir} to find the cells`);
     await scan({ model: spec, images: opts.images, out: scanDir, batch: opts.batch, device: opts.device, threads: opts.threads, limit: opts.limit, maxPixels: opts.maxPixels, view: false });
   }
-  const summary = readScan(scanDir);
+  const summary = readScanJson(scanDir);
   let layer: number;
   let atSource: Target['atSource'] = 'explicit';
   if (typeof at === 'number') layer = at;

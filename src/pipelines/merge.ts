@@ -113,7 +113,7 @@ function checkCompatible(metas: ShardMeta[]): string | undefined {
  * Which shards the merge covers: undefined when it is a whole dataset (all i/N for one N, or any store
  * that was a whole scan), else the shards present. Shards of different counts N overlap: refused.
  */
-export function coverage(shards: string[]): Shard[] | undefined {
+function coverage(shards: string[]): Shard[] | undefined {
   if (shards.includes('all')) return undefined;
   // A store that is itself a partial merge records its shards as 'i/N,j/N'.
   const names = [...new Set(shards.flatMap((s) => s.split(',')))];

@@ -89,7 +89,7 @@ function fingerprint(spec: ModelSpec, criteria: ScanCriteria, topK: number, maxP
  * Opens (or creates) the output folder and its store; refuses a folder that holds something else, or a
  * scan of another image folder (`images`, the real path). Records the fingerprint and the image root.
  */
-export function openOutput(out: string, print: string, images?: string, shard?: Shard): Db {
+function openOutput(out: string, print: string, images?: string, shard?: Shard): Db {
   const dir = resolve(out);
   if (existsSync(dir)) {
     removeStaleLitter(dir, STORE_FILE); // a killed merge or write into this folder
@@ -157,11 +157,11 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   const walkErrors = walked.errors.filter((e) => !opts.shard || inShard(e.rel, opts.shard));
   const outDir = resolve(opts.out);
   const db = openOutput(outDir, fingerprint(spec, criteria, topK, maxPixels, analysis), imagesRoot, opts.shard);
-  saveAnalysis(db, analysis);
-  recordScanStart(db, summaryInputs(spec, criteria, topK), opts.shard); // merge rebuilds scan.json from this
   let summary: ScanJson;
   let kept: number;
   try {
+    saveAnalysis(db, analysis);
+    recordScanStart(db, summaryInputs(spec, criteria, topK), opts.shard); // merge rebuilds scan.json from this
     const visible = new Set([...walked.entries, ...walked.errors].map((e) => e.rel));
     dropUnselected(db, visible, new Set([...entries, ...walkErrors].map((e) => e.rel)));
     await runScan(db, tapped, criteria, entries, walkErrors, batch, maxPixels, opts.onProgress);
@@ -174,6 +174,9 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
     recordScanFinished(db);
     settleStore(db);
     if (opts.view !== false) await captureViewOrWarn({ runner: tapped, scan: summary, db, imagesRoot, outDir, maxPixels }, opts.onNotice);
+  } catch (err) {
+    // Each batch is one transaction: what was committed stays, and the same command resumes from it.
+    throw diskError(err, join(opts.out, STORE_FILE), 'the images stored before it are kept; free space and run the same scan again to resume') ?? err;
   } finally {
     db.close();
     await tapped.close();
@@ -210,21 +213,22 @@ async function runScan(
   const progress: ScanProgress = { done: 0, total: entries.length, failed: walkErrors.length, reused: 0 };
   let written = analyser.analyse({ images: [], hidden: [], failures: walkErrors.map((e) => ({ path: e.rel, hash: null, reason: e.reason })), known: [] });
   written.catch(() => {}); // awaited by the first flush
-  let pending: Prepared[] = [];
+  let pending: Prepared<'ok'>[] = [];
   let failures: ImageFailure[] = [];
   let reused: KnownFile[] = [];
   const flush = async () => {
     const items = pending;
-    const job: BatchJob = { images: items.map((p) => ({ path: p.entry.rel, hash: p.hash!, width: p.width!, height: p.height! })), hidden: [], failures, known: reused };
+    const job: BatchJob = { images: items.map((p) => ({ path: p.entry.rel, hash: p.hash!, width: p.width, height: p.height })), hidden: [], failures, known: reused };
     pending = [];
     failures = [];
     reused = [];
     if (items.length > 0) {
-      const out = await tapped.run(items.map((p) => p.pixels!));
+      const out = await tapped.run(items.map((p) => p.pixels));
       job.hidden = plan.expose.map((hook) => out[hook].data as Float32Array); // plan.expose[i] is layerHook(i)
       if (plan.reduce!.attention) job.attention = Object.fromEntries(attentionOutputs.map((n) => [n, { data: out[n].data as Float32Array, dims: out[n].dims }]));
     }
     const stored = analyser.analyse(job);
+    stored.catch(() => {}); // its failure surfaces through `written` below; not "unhandled" while the last batch is awaited
     await written; // batches are stored in order; at most two are held at once
     const count = job.images.length + job.failures.length + job.known.length;
     written = stored.then(() => {
@@ -239,10 +243,10 @@ async function runScan(
   const decoded = decodeInOrder(entries, { preprocess: spec.preprocess, maxPixels, store: db.name, lookup: CONTENT_LOOKUP_MODULE }, ahead);
   try {
     for await (const p of decoded) {
-      if (p.known) {
-        reused.push({ path: p.entry.rel, hash: p.hash! });
+      if (p.status === 'known') {
+        reused.push({ path: p.entry.rel, hash: p.hash });
         progress.reused += 1;
-      } else if (p.error) {
+      } else if (p.status === 'error') {
         failures.push({ path: p.entry.rel, hash: p.hash, reason: p.error });
         progress.failed += 1;
       } else pending.push(p);
@@ -255,7 +259,7 @@ async function runScan(
   }
 }
 
-export function buildScanJson(db: Db, spec: ModelSpec, criteria: ScanCriteria, topK: number, shard?: Shard): ScanJson {
+function buildScanJson(db: Db, spec: ModelSpec, criteria: ScanCriteria, topK: number, shard?: Shard): ScanJson {
   // One code path for scans and merges (store/scan-meta.ts), so a merge of all shards equals a single run.
   return scanJsonFrom(db, summaryInputs(spec, criteria, topK), shard ? [shard] : undefined);
 }

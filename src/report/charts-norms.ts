@@ -122,7 +122,7 @@ export function normBorderChart(scan: ScanJson): ChartConfig {
 }
 
 /** x of a layer in a comparison: the layer itself, or layer / blocks when the models differ in depth. */
-export function depthX(scan: ScanJson, layer: number, normalised: boolean): number {
+function depthX(scan: ScanJson, layer: number, normalised: boolean): number {
   return normalised ? Number((layer / scan.model.numLayers).toFixed(4)) : layer;
 }
 

@@ -72,7 +72,7 @@ function tokenLabel(view: FeatureTokenView, scan: ScanJson, token: number): stri
 }
 
 /** The tokens worth a bar: CLS, registers, the strongest patches, and two typical patches for contrast. */
-export function viewTokens(view: FeatureTokenView, scan: ScanJson): number[] {
+function viewTokens(view: FeatureTokenView, scan: ScanJson): number[] {
   const start = scan.model.tokens.patchStart;
   const special = Array.from({ length: Math.min(start, view.tokens) }, (_, t) => t);
   const patches = Array.from({ length: view.tokens - start }, (_, i) => start + i).sort((a, b) => view.tokenMax[b] - view.tokenMax[a] || a - b);

@@ -259,7 +259,7 @@ export async function writeComparison(scanDirs: string[], opts: CompareOptions):
 }
 
 /** Role counts from scan.json alone (image × group occurrences), for a folder without its store. */
-export function roleCountsFromSummary(scan: ScanJson, kind: CellKindShown): RoleCounts {
+function roleCountsFromSummary(scan: ScanJson, kind: CellKindShown): RoleCounts {
   const counts: RoleCounts = { cls: 0, register: 0, patch: 0 };
   for (const g of kind === 'massive' ? scan.massive : scan.nearMisses) counts[g.role] += g.images;
   return counts;

@@ -12,10 +12,10 @@ import { withTickLabels, type ChartConfig } from './charts.js';
 import { svgToPng } from './svg.js';
 
 /** 800 × 500 CSS px at devicePixelRatio 2 → 1600 × 1000 px: 5.3 in wide at 300 dpi. */
-export const FIGURE_SIZE = { width: 800, height: 500, devicePixelRatio: 2 };
+const FIGURE_SIZE = { width: 800, height: 500, devicePixelRatio: 2 };
 
 /** The family name the bundled font is registered under; charts and SVG text ask for it first. */
-export const FIGURE_FONT = 'DejaVu Sans';
+const FIGURE_FONT = 'DejaVu Sans';
 
 /** How the canvas module is loaded; tests pass a loader that fails, as on a platform without a binary. */
 export type CanvasLoader = () => Promise<unknown>;

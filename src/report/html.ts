@@ -30,14 +30,14 @@ export function jsonForScript(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-export function sha256Source(source: string): string {
+function sha256Source(source: string): string {
   return `'sha256-${createHash('sha256').update(source, 'utf8').digest('base64')}'`;
 }
 
 let chartSource: string | undefined;
 
 /** Chart.js's UMD build from node_modules, without its source-map comment (devtools would fetch it). */
-export function chartJsSource(): string {
+function chartJsSource(): string {
   if (chartSource === undefined) {
     const entry = createRequire(import.meta.url).resolve('chart.js');
     const text = readFileSync(join(dirname(entry), 'chart.umd.min.js'), 'utf8').replace(/\n?\/\/# sourceMappingURL=\S*\s*$/, '\n');
@@ -63,7 +63,7 @@ export interface PageOptions {
  * <meta http-equiv="refresh"> even inside <body>. Escaping every value (esc) and checking every field read
  * from a scan folder (validate.ts) is what keeps such markup out.
  */
-export function contentSecurityPolicy(scripts: string[], styles: string[]): string {
+function contentSecurityPolicy(scripts: string[], styles: string[]): string {
   return [
     "default-src 'none'",
     `script-src ${scripts.map(sha256Source).join(' ')}`,

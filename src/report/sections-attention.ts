@@ -15,7 +15,7 @@ import { layoutOf } from '../outputs/scan-json.js';
 import { gridHeatmapSvg, percent } from './svg-grid.js';
 
 /** "1.2%" or "1.2%–1.5%": the sink baseline can differ between blocks only when images lack some blocks. */
-export function baselineText(a: AttentionSummary): string {
+function baselineText(a: AttentionSummary): string {
   const bs = a.blocks.map((b) => b.baseline);
   const [lo, hi] = [Math.min(...bs), Math.max(...bs)];
   return percent(lo) === percent(hi) ? percent(lo) : `${percent(lo)}–${percent(hi)}`;
@@ -24,7 +24,7 @@ export function baselineText(a: AttentionSummary): string {
 const ratio = (b: BlockSummary) => (b.baseline > 0 ? b.sinkShare / b.baseline : null);
 
 /** The block whose heads give the sink tokens the most attention, and its strongest head. */
-export function strongestSink(a: AttentionSummary): { block: BlockSummary; head: BlockSummary['heads'][number] } | null {
+function strongestSink(a: AttentionSummary): { block: BlockSummary; head: BlockSummary['heads'][number] } | null {
   if (a.blocks.length === 0) return null;
   const block = a.blocks.reduce((x, y) => (y.sinkShare > x.sinkShare ? y : x));
   const head = block.heads.reduce((x, y) => (y.sinkShare > x.sinkShare ? y : x));
@@ -32,7 +32,7 @@ export function strongestSink(a: AttentionSummary): { block: BlockSummary; head:
 }
 
 /** One sentence; every number is a scan.json number. */
-export function attentionHeadline(a: AttentionSummary): string {
+function attentionHeadline(a: AttentionSummary): string {
   const s = strongestSink(a);
   if (!s || a.sinkKinds.none === a.images) return 'No image has massive or near-miss tokens, so there are no sink tokens to measure.';
   const r = ratio(s.block);
@@ -48,7 +48,7 @@ function sinkTokenText(scan: ScanJson, a: AttentionSummary): string {
   return a.sinkTokens.map(([t, n]) => `token ${t} (${ROLE_LABELS[tokenRole(layout, t)]}, ${n} image${n === 1 ? '' : 's'})`).join(', ');
 }
 
-export function headsSvg(scan: ScanJson, a: AttentionSummary): string {
+function headsSvg(scan: ScanJson, a: AttentionSummary): string {
   const heads = Math.max(...a.blocks.map((b) => b.heads.length));
   return gridHeatmapSvg({
     grid: a.blocks.map((b) => Array.from({ length: heads }, (_, h) => b.heads[h]?.sinkShare ?? null)),
@@ -63,7 +63,7 @@ export function headsSvg(scan: ScanJson, a: AttentionSummary): string {
   });
 }
 
-export function clsMapSvg(scan: ScanJson, b: BlockSummary): string {
+function clsMapSvg(scan: ScanJson, b: BlockSummary): string {
   const mass = b.clsMap.flat().reduce((x, y) => x + y, 0);
   return gridHeatmapSvg({
     grid: b.clsMap,

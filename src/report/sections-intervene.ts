@@ -6,15 +6,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MassivitError, errorMessage } from '../contracts/errors.js';
-import type { InterveneCell, InterveneJson, InterveneResult } from '../pipelines/intervene.js';
+import { readInterveneJson, type InterveneCell, type InterveneJson, type InterveneResult } from '../outputs/intervene-json.js';
 import { ROLE_LABELS } from './charts.js';
-import { checkIntervene } from '../outputs/file-shapes.js';
 import { esc, fmt, sortableTable } from './html.js';
 import { emptyPart, type ReportPart } from './parts.js';
 import type { ScanJson } from '../outputs/scan-json.js';
 import { percent } from './svg-grid.js';
 
-export const INTERVENE_JSON = 'intervene.json';
+const INTERVENE_JSON = 'intervene.json';
 
 export interface FoundIntervention {
   json: InterveneJson;
@@ -23,18 +22,6 @@ export interface FoundIntervention {
   inScanDir?: boolean;
 }
 
-function parse(path: string): InterveneJson {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new MassivitError('BAD_OPTION', `Cannot read ${path}: ${errorMessage(err)}`, 'Pass the intervene.json written by `massivit intervene --out <dir>`');
-  }
-  if ((json as Partial<InterveneJson> | null)?.version !== 1) {
-    throw new MassivitError('BAD_OPTION', `${path} is not an intervene.json of version 1`, 'Pass the intervene.json written by `massivit intervene --out <dir>`');
-  }
-  return checkIntervene(path, json);
-}
 
 /**
  * The intervention to show: `explicit` (must exist, be valid and match the scan's model) or else
@@ -44,7 +31,7 @@ export function findIntervention(scanDir: string, scan: ScanJson, notes: string[
   if (explicit) {
     const path = resolve(explicit);
     if (!existsSync(path)) throw new MassivitError('BAD_OPTION', `--intervene ${explicit}: no such file`, 'Pass the intervene.json written by `massivit intervene --out <dir>`');
-    const json = parse(path);
+    const json = readInterveneJson(path);
     if (json.model.sha256 !== scan.model.sha256) {
       throw new MassivitError('BAD_OPTION', `--intervene ${explicit} was made with ${json.model.name} (sha256 ${json.model.sha256.slice(0, 12)}…), not with this scan's model (${scan.model.sha256.slice(0, 12)}…)`);
     }
@@ -53,7 +40,7 @@ export function findIntervention(scanDir: string, scan: ScanJson, notes: string[
   const path = join(resolve(scanDir), INTERVENE_JSON);
   if (!existsSync(path)) return undefined;
   try {
-    const json = parse(path);
+    const json = readInterveneJson(path);
     if (json.model.sha256 === scan.model.sha256) return { json, path, inScanDir: true };
     notes.push(`${INTERVENE_JSON} was made with another model (${json.model.name}): interventions not shown`);
   } catch (err) {
@@ -69,7 +56,7 @@ const MODE_LABELS: Record<InterveneResult['mode'], string> = {
 };
 
 /** Predictions whose top-1 class changed, from the agreement share. */
-export function changed(r: InterveneResult, images: number): number | null {
+function changed(r: InterveneResult, images: number): number | null {
   return r.top1Agreement === null ? null : Math.round((1 - r.top1Agreement) * images);
 }
 

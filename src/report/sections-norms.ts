@@ -22,7 +22,7 @@ function focusReason(scan: ScanJson, layer: number): string {
 }
 
 /** One sentence on the focus layer; every number is a scan.json number. */
-export function normsHeadline(scan: ScanJson, l: NormLayer): string {
+function normsHeadline(scan: ScanJson, l: NormLayer): string {
   const n = scan.images.scanned;
   const regs = l.meanNorm.registers === null ? '' : `, registers ${fmt(l.meanNorm.registers)}`;
   const fixedRegs = l.fixed.registers === null ? '' : `; ${percent(l.fixed.registers)} of register tokens are above it`;
@@ -40,7 +40,7 @@ function gridChoice(l: NormLayer): { which: 'fixed' | 'auto'; stats: ThresholdSt
   return null;
 }
 
-export function normGridSvg(scan: ScanJson, l: NormLayer): string | undefined {
+function normGridSvg(scan: ScanJson, l: NormLayer): string | undefined {
   const g = gridChoice(l);
   if (!g) return undefined;
   const what = g.which === 'fixed' ? `fixed threshold ${fmt(g.stats.threshold)}` : `automatic threshold ${fmt(g.stats.threshold)} (mean + 3 sd)`;

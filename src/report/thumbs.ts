@@ -12,7 +12,7 @@ import { readStoredImage } from '../images/read.js';
 import type { PreprocessSpec } from '../model/preprocessor.js';
 import type { TopImage } from '../store/reads.js';
 
-export const THUMB_SIZE = 256;
+const THUMB_SIZE = 256;
 
 export interface Thumbnail {
   image: TopImage;

@@ -9,5 +9,5 @@ const lookup = await contentLookup(options);
 parentPort!.on('message', async ({ id, entry }: { id: number; entry: ImageEntry }) => {
   if (entry.rawPath) entry.rawPath = Buffer.from(entry.rawPath); // structured clone gives a plain Uint8Array
   const decoded = await decodeFile(entry, options, lookup.known);
-  parentPort!.postMessage({ id, decoded }, decoded.pixels ? [decoded.pixels.buffer as ArrayBuffer] : []);
+  parentPort!.postMessage({ id, decoded }, decoded.status === 'ok' ? [decoded.pixels.buffer as ArrayBuffer] : []);
 });

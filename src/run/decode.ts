@@ -33,16 +33,20 @@ export interface DecodeOptions {
   hash?: boolean;
 }
 
-export interface Decoded {
-  /** SHA-256 of the file's bytes (hex); null when the file could not be read. */
-  hash: string | null;
-  known?: boolean;
-  /** float32 [3, H, W] */
-  pixels?: Float32Array;
-  width?: number;
-  height?: number;
-  error?: string;
-}
+/** One file through the decode stage: decoded, already in the store (by content), or failed. */
+export type Decoded =
+  | {
+      status: 'ok';
+      /** SHA-256 of the file's bytes (hex); null when hashing is off (the bare-inference benchmark). */
+      hash: string | null;
+      /** float32 [3, H, W] */
+      pixels: Float32Array;
+      width: number;
+      height: number;
+    }
+  | { status: 'known'; hash: string }
+  /** `hash` is null when the file could not be read. */
+  | { status: 'error'; hash: string | null; error: string };
 
 /** One file through the stage; never throws (a failure is a per-file error). */
 export async function decodeFile(entry: ImageEntry, o: DecodeOptions, known: (hash: string) => boolean): Promise<Decoded> {
@@ -51,13 +55,13 @@ export async function decodeFile(entry: ImageEntry, o: DecodeOptions, known: (ha
     const bytes = await readImageFile(entryPath(entry));
     if (o.hash !== false) {
       hash = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
-      if (known(hash)) return { hash, known: true };
+      if (known(hash)) return { status: 'known', hash };
     }
-    if (bytes.length === 0) return { hash, error: 'empty file (0 bytes)' };
+    if (bytes.length === 0) return { status: 'error', hash, error: 'empty file (0 bytes)' };
     const img = await preprocessImage(bytes, o.preprocess, { maxPixels: o.maxPixels });
-    return { hash, pixels: img.pixels, width: img.width, height: img.height };
+    return { status: 'ok', hash, pixels: img.pixels, width: img.width, height: img.height };
   } catch (err) {
-    return { hash, error: describeImageError(err) };
+    return { status: 'error', hash, error: describeImageError(err) };
   }
 }
 

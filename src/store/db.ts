@@ -114,12 +114,6 @@ function attentionWriter(db: Db): (hash: string, a: ImageAttention) => void {
   };
 }
 
-/** Marks a file whose content was already analysed (resume, or a renamed copy). */
-export function hasImage(db: Db): (hash: string) => boolean {
-  const stmt = db.prepare('SELECT 1 FROM images WHERE hash = ?');
-  return (hash) => stmt.get(hash) !== undefined;
-}
-
 /** Content-keyed tables: every table with a `hash` column except `files`. */
 function contentTables(db: Db): string[] {
   const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'files' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import type { ContentLookup } from '../run/decode.js';
 
 
+/** @public Loaded by URL (CONTENT_LOOKUP_MODULE), so no import names it. */
 export function openContentLookup(store: string | undefined): ContentLookup {
   if (!store || !existsSync(store)) return { known: () => false, close: () => {} };
   const db = new Database(store, { readonly: true, fileMustExist: true });

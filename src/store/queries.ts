@@ -6,7 +6,7 @@ import type { ClsRowRow, FlaggedCellRow, HeadRow, ImageError, LayerRow, NonFinit
 import type { Db } from './db.js';
 
 /** A float32 view of a BLOB: in place when aligned, else a copy (SQLite buffers need not be 4-byte aligned). */
-export function blobToFloats(blob: Buffer): Float32Array {
+function blobToFloats(blob: Buffer): Float32Array {
   if (blob.byteOffset % 4 === 0) return new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
   const bytes = new Uint8Array(blob.byteLength);
   bytes.set(blob);

@@ -74,7 +74,7 @@ export function positionCounts(db: Db, layout: TokenLayout, kind: CellKindShown)
   return grid;
 }
 
-export interface ImageCell {
+interface ImageCell {
   layer: number;
   token: number;
   dim: number;

@@ -31,7 +31,7 @@ export function cellsAt(layer: number, tokens: number, dims: number): CellsEdit 
 }
 
 /** The graph inputs one edit reads, by role. */
-export interface CellsInputs {
+interface CellsInputs {
   kind: 'cells';
   mask: string;
   fill: string;

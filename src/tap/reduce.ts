@@ -14,9 +14,7 @@ export interface Criteria {
   outlierRatio: number;
 }
 
-export const STAT_SUFFIXES = ['topk_values', 'topk_indices', 'median', 'norms', 'dim_massive', 'dim_outlier'] as const;
-export type StatSuffix = (typeof STAT_SUFFIXES)[number];
-
+const STAT_SUFFIXES = ['topk_values', 'topk_indices', 'median', 'norms', 'dim_massive', 'dim_outlier'] as const;
 export interface ReduceContext {
   b: GraphBuilder;
   opset: number;

@@ -11,9 +11,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { countNonFinite, finiteCopy, summarizeNonFinite } from '../../src/analyze/non-finite.js';
 import type { ScanJson } from '../../src/outputs/scan-json.js';
 import { CLI, ROOT, tempDir } from '../helpers/env.js';
-import { copyFixture, editGraph } from '../hostile/broken-models.js';
-import { openBrowser } from '../report/browser.js';
-import { someImages } from '../report/scans.js';
+import { copyFixture, editGraph } from '../helpers/broken-models.js';
+import { openBrowser } from '../helpers/browser.js';
+import { someImages } from '../helpers/report-scans.js';
 
 /** The block whose MLP output bias is broken: hidden state `BROKEN_BLOCK + 1` is the first to hold NaN / ±Inf. */
 const BROKEN_BLOCK = 1;

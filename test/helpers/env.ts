@@ -20,7 +20,7 @@ export function realVitTiny(): string | undefined {
 }
 
 /** The demo's synthetic pair ships in the npm package (fixtures/models); the test-only models stay in test/fixtures. */
-export const DEMO_MODELS = join(ROOT, 'fixtures', 'models');
+const DEMO_MODELS = join(ROOT, 'fixtures', 'models');
 
 export function fixtureModel(name: string): string {
   return join(name.startsWith('synthetic-') ? DEMO_MODELS : FIXTURE_MODELS, name);

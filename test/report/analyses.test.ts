@@ -15,7 +15,7 @@ import { findIntervention, intervenePart, interventionSentence } from '../../src
 import { normsPart } from '../../src/report/sections-norms.js';
 import type { ScanJson } from '../../src/outputs/scan-json.js';
 import { CLI, tempDir } from '../helpers/env.js';
-import { embeddedCharts, read, scanWith, someImages, SYNTHETIC, SYNTHETIC_REG, type Scanned } from './scans.js';
+import { embeddedCharts, read, scanWith, someImages, SYNTHETIC, SYNTHETIC_REG, type Scanned } from '../helpers/report-scans.js';
 
 /** The sort keys of a sortable table, one array per row (numbers where the key is numeric). */
 function tableKeys(html: string, id: string): (string | number)[][] {

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { intervene } from '../../src/pipelines/intervene.js';
 import { writeComparison, writeScanReport } from '../../src/pipelines/report.js';
 import { tempDir } from '../helpers/env.js';
-import { ARTIFACTS, openBrowser, type Browser, type PageVisit } from './browser.js';
-import { HOSTILE_BROKEN, HOSTILE_IMAGE, hostileImages, scanWith, someImages, SYNTHETIC, SYNTHETIC_REG } from './scans.js';
+import { ARTIFACTS, openBrowser, type Browser, type PageVisit } from '../helpers/browser.js';
+import { HOSTILE_BROKEN, HOSTILE_IMAGE, hostileImages, scanWith, someImages, SYNTHETIC, SYNTHETIC_REG } from '../helpers/report-scans.js';
 
 let browser: Browser;
 let work: string;

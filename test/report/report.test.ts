@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeComparison, writeScanReport } from '../../src/pipelines/report.js';
 import { readView } from '../../src/outputs/view-json.js';
 import { CLI, tempDir } from '../helpers/env.js';
-import { embeddedCharts, read, scanWith, someImages, SYNTHETIC, SYNTHETIC_REG, type Scanned } from './scans.js';
+import { embeddedCharts, read, scanWith, someImages, SYNTHETIC, SYNTHETIC_REG, type Scanned } from '../helpers/report-scans.js';
 
 const planted = (model: string) => JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')).massivit_planted as { fromLayer: number; token: number; dims: number[] };
 

@@ -11,8 +11,8 @@ import { openStoreReadOnly, positionCounts } from '../../src/store/reads.js';
 import { readView } from '../../src/outputs/view-json.js';
 import { realVitTiny, tempDir } from '../helpers/env.js';
 import { SHARED_SCAN_TIMEOUT, sharedVitTinyScan, type SharedScan } from '../helpers/shared-scan.js';
-import { ARTIFACTS, openBrowser, type Browser } from './browser.js';
-import { embeddedCharts, read, scanWith, someImages, SYNTHETIC_REG } from './scans.js';
+import { ARTIFACTS, openBrowser, type Browser } from '../helpers/browser.js';
+import { embeddedCharts, read, scanWith, someImages, SYNTHETIC_REG } from '../helpers/report-scans.js';
 import { pathToFileURL } from 'node:url';
 
 const model = realVitTiny();

@@ -86,7 +86,7 @@ const fmt = (v: number | null, digits = 4) => (v === null ? '-' : v.toFixed(digi
 const row = ([mode, ...rest]: string[]) => mode.padEnd(12) + rest.map((v) => v.padStart(12)).join('');
 
 /** The intervention table printed on stdout. */
-export function describeIntervention(r: InterveneJson): string {
+function describeIntervention(r: InterveneJson): string {
   const cells = r.cells.list.map((c) => `${c.token}:${c.dim}`).join(', ');
   const lines = [
     `${r.model.name}${r.model.synthetic ? ' (SYNTHETIC)' : ''}: layer ${r.layer} (${r.hook}, ${r.at.source}), ${r.images.used} images, output ${r.model.output}`,

@@ -14,7 +14,7 @@ import { checkBareModelFlags, checkInputFolder, checkModelPath, checkOutputFolde
 import { progressBar } from '../progress.js';
 import { nonFiniteLine } from '../../report/sections-non-finite.js';
 
-export interface ScanFlags {
+interface ScanFlags {
   model: string;
   images: string;
   out: string;

@@ -11,11 +11,11 @@ import { VERSION } from '../../contracts/version.js';
 import { DEFAULT_LIMITS, HubTimeout, backoff, printable, readCapped, send, sleep, type HubLimits, type RawResponse } from './http.js';
 import { checkCommit, safeRemotePath } from './paths.js';
 
-export const DEFAULT_ENDPOINT = 'https://huggingface.co';
-export const MAX_REDIRECTS = 5;
+const DEFAULT_ENDPOINT = 'https://huggingface.co';
+const MAX_REDIRECTS = 5;
 
 /** The most bytes a JSON answer (a repo listing) may have, compressed or not. */
-export const MAX_LISTING_BYTES = 64 * 1024 ** 2;
+const MAX_LISTING_BYTES = 64 * 1024 ** 2;
 
 export interface HubConfig {
   /** Without credentials: safe to print. */
@@ -26,7 +26,7 @@ export interface HubConfig {
 }
 
 /** A URL as it may be shown: anything between `//` and `@` is hidden. */
-export function redactUrl(text: string): string {
+function redactUrl(text: string): string {
   return text.replace(/\/\/[^/?#]*@/g, '//***@');
 }
 

@@ -32,7 +32,7 @@ export interface BlobRequest {
 }
 
 /** Hash of a file on disk: sha256 of its bytes, or git's blob sha1 (`blob <size>\0` + bytes). */
-export async function hashFile(path: string, algo: FileHash['algo']): Promise<string> {
+async function hashFile(path: string, algo: FileHash['algo']): Promise<string> {
   const hash = createHash(algo === 'sha256' ? 'sha256' : 'sha1');
   if (algo === 'git-sha1') hash.update(`blob ${statSync(path).size}\0`);
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);

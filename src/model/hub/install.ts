@@ -9,7 +9,7 @@ import { MassivitError } from '../../contracts/errors.js';
 import type { FileHash } from './client.js';
 import { joinInside } from './paths.js';
 
-export const MANIFEST = '.massivit-pull.json';
+const MANIFEST = '.massivit-pull.json';
 
 export interface ManifestFile {
   remote: string;

@@ -38,7 +38,7 @@ export interface PullOptions {
   onNotice?: (message: string) => void;
 }
 
-export interface PulledFile {
+interface PulledFile {
   remote: string;
   local: string;
   size: number;

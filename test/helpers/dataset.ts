@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { IMAGES } from '../helpers/env.js';
+import { IMAGES } from './env.js';
 
 const PHOTOS = readdirSync(IMAGES).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort();
 

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixtureModel } from '../helpers/env.js';
+import { fixtureModel } from './env.js';
 import type { FakeRepo, HubFile } from './hub-server.js';
 
 const read = (model: string, rel: string): Buffer => readFileSync(join(fixtureModel(model), rel));

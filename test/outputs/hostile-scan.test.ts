@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, tempDir } from '../helpers/env.js';
-import { openBrowser, type Browser } from './browser.js';
-import { hostileImages, SYNTHETIC } from './scans.js';
+import { openBrowser, type Browser } from '../helpers/browser.js';
+import { hostileImages, SYNTHETIC } from '../helpers/report-scans.js';
 
 /** Navigates the page away when it lands in the HTML as markup. */
 const REFRESH = '<meta http-equiv="refresh" content="0;url=http://127.0.0.1:9/stolen">';

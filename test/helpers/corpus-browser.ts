@@ -3,7 +3,7 @@
  * file name could have done there: dialogs opened (alert), elements injected from a name.
  */
 import { pathToFileURL } from 'node:url';
-import { chromiumMissing, openBrowser } from '../report/browser.js';
+import { chromiumMissing, openBrowser } from './browser.js';
 
 export interface BrowserCheck {
   dialogs: string[];

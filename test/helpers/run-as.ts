@@ -5,9 +5,9 @@
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { chmodSync, chownSync } from 'node:fs';
-import { CLI, ROOT } from '../helpers/env.js';
+import { CLI, ROOT } from './env.js';
 
-export const NOBODY = 65534;
+const NOBODY = 65534;
 
 export interface Runner {
   /** uid/gid the CLI runs as, or undefined for the test's own user. */

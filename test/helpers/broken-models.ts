@@ -7,8 +7,8 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataType, decodeModel, encodeModel, type ModelProto, type TensorProto } from '../../src/model/onnx.js';
-import { fixtureModel } from '../helpers/env.js';
-import { noise } from './images.js';
+import { fixtureModel } from './env.js';
+import { noise } from './hostile-images.js';
 
 export function copyFixture(name: string, to: string): string {
   cpSync(fixtureModel(name), to, { recursive: true });

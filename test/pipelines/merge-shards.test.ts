@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, fixtureModel, ROOT, tempDir } from '../helpers/env.js';
-import { makeDataset } from './dataset.js';
+import { makeDataset } from '../helpers/dataset.js';
 
 const model = fixtureModel('tiny-vit-op14');
 const baseEnv = { ...process.env, MASSIVIT_MODELS_DIR: '' };

@@ -9,8 +9,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'nod
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureModel, tempDir } from '../helpers/env.js';
-import { HOSTILE_NAMES, makeHostileCorpus, type Corpus, type HostileCase } from './make-corpus.js';
-import { handTo, massivit, pickRunner } from './run-as.js';
+import { HOSTILE_NAMES, makeHostileCorpus, type Corpus, type HostileCase } from '../helpers/make-corpus.js';
+import { handTo, massivit, pickRunner } from '../helpers/run-as.js';
 
 const model = fixtureModel('tiny-vit-op14');
 const runner = pickRunner();
@@ -104,7 +104,7 @@ describe(`hostile corpus (${runner.why})`, () => {
     if (typeof html !== 'string') return ctx.skip(`SKIPPING report check: ${html.skip}`);
     expect(html).not.toContain('<img src=x onerror');
     expect(html).not.toContain('<script>alert(');
-    const { checkInBrowser } = await import('./browser.js');
+    const { checkInBrowser } = await import('../helpers/corpus-browser.js');
     const seen = await checkInBrowser(join(out, 'report.html'));
     if (typeof seen === 'string') return ctx.skip(`SKIPPING browser check: ${seen}`);
     expect(seen.dialogs).toEqual([]);

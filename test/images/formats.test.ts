@@ -11,7 +11,7 @@ import { entryPath, walkImages } from '../../src/images/walk.js';
 import { loadModel } from '../../src/model/load.js';
 import type { PreprocessSpec } from '../../src/model/preprocessor.js';
 import { fixtureModel, tempDir } from '../helpers/env.js';
-import { animated, blockPattern, floatTiff, H, orientStored, png, raw, srgbToLinear, W, type RawImage } from './images.js';
+import { animated, blockPattern, floatTiff, H, orientStored, png, raw, srgbToLinear, W, type RawImage } from '../helpers/hostile-images.js';
 
 let spec: PreprocessSpec;
 let reference: Float32Array;

@@ -10,8 +10,8 @@ import { MassivitError } from '../../src/contracts/errors.js';
 import { loadModel } from '../../src/model/load.js';
 import { pullModel, type PullOptions } from '../../src/model/hub/pull.js';
 import { fixtureModel, tempDir } from '../helpers/env.js';
-import { noFaults, sha256, startHub, type HubServer } from './hub-server.js';
-import { fixtureRepos } from './repos.js';
+import { noFaults, sha256, startHub, type HubServer } from '../helpers/hub-server.js';
+import { fixtureRepos } from '../helpers/hub-repos.js';
 
 let hub: HubServer;
 let work: string;

@@ -74,7 +74,7 @@ export const gzipPadding = (size: number, byte = 0): Buffer => gzipSync(Buffer.a
 /** Every fault off. */
 export const noFaults = (): Faults => ({ truncate: new Map(), corrupt: new Set(), loop: new Set(), chain: new Set(), ignoreRange: false, noBlobs: false, unsized: false, drip: new Map(), trickle: new Map(), unavailable: new Map(), dripListing: undefined, oversize: new Map(), pastLength: new Set(), gzip: new Map(), gzipListing: undefined });
 
-export interface LoggedRequest {
+interface LoggedRequest {
   server: 'hub' | 'cdn';
   method: string;
   path: string;
@@ -92,7 +92,7 @@ export interface HubServer {
 }
 
 export const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-export const gitSha1 = (b: Buffer): string => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+const gitSha1 = (b: Buffer): string => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 const isLfs = (f: HubFile): boolean => f.lfs ?? /\.onnx(_data)?$/.test(f.path);
 
 function listen(server: Server, scheme: string): Promise<string> {

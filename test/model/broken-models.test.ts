@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { checkLayout, tokenLayout } from '../../src/model/layout.js';
 import type { ArchConfig } from '../../src/model/config.js';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
-import { copyFixture, editConfig, editGraph, externalWeights, quantizeMatMulWeights, randomOnnx, renameInput, truncatedOnnx } from './broken-models.js';
+import { copyFixture, editConfig, editGraph, externalWeights, quantizeMatMulWeights, randomOnnx, renameInput, truncatedOnnx } from '../helpers/broken-models.js';
 
 function massivit(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });

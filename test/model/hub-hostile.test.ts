@@ -12,8 +12,8 @@ import { hubConfig } from '../../src/model/hub/client.js';
 import { hubLimits } from '../../src/model/hub/http.js';
 import { pullModel, type PullOptions } from '../../src/model/hub/pull.js';
 import { fixtureModel, tempDir } from '../helpers/env.js';
-import { gzipPadding, noFaults, sha256, startHub, startStalledServer, startUnconnectable, type HubServer } from './hub-server.js';
-import { fixtureRepos } from './repos.js';
+import { gzipPadding, noFaults, sha256, startHub, startStalledServer, startUnconnectable, type HubServer } from '../helpers/hub-server.js';
+import { fixtureRepos } from '../helpers/hub-repos.js';
 
 let hub: HubServer;
 let work: string;

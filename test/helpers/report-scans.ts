@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reportAfterScan } from '../../src/pipelines/report.js';
 import { scan, type ScanOptions, type ScanResult } from '../../src/pipelines/scan.js';
-import { fixtureModel, IMAGES } from '../helpers/env.js';
+import { fixtureModel, IMAGES } from './env.js';
 
 export const SYNTHETIC = fixtureModel('synthetic-dinov2');
 export const SYNTHETIC_REG = fixtureModel('synthetic-dinov2-reg');

@@ -10,9 +10,9 @@ import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import {
   animated, blockPattern, bmp, floatTiff, H, jpeg, jpegWithSize, noise, orientStored, png, pngBadCrc, pngWithSize, raw, srgbToLinear, W,
-} from './images.js';
+} from './hostile-images.js';
 
-export type Expect = 'scanned' | 'ignored' | RegExp;
+type Expect = 'scanned' | 'ignored' | RegExp;
 
 export interface HostileCase {
   /** What the case is about (test titles). */

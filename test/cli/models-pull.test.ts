@@ -8,8 +8,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, tempDir } from '../helpers/env.js';
-import { startHub, type HubServer } from './hub-server.js';
-import { fixtureRepos } from './repos.js';
+import { startHub, type HubServer } from '../helpers/hub-server.js';
+import { fixtureRepos } from '../helpers/hub-repos.js';
 
 let hub: HubServer;
 beforeAll(async () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scan, type ScanProgress } from '../../src/pipelines/scan.js';
 import { CLI, fixtureModel, ROOT, tempDir } from '../helpers/env.js';
-import { makeDataset, variant } from './dataset.js';
+import { makeDataset, variant } from '../helpers/dataset.js';
 
 const model = fixtureModel('tiny-vit-op14');
 const LAYERS = 5; // tiny-vit: 4 blocks → hidden_states 0..4

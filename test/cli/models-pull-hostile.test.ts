@@ -10,8 +10,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, ROOT, fixtureModel, tempDir } from '../helpers/env.js';
-import { gzipPadding, noFaults, selfSigned, startHub, startStalledServer, type Faults, type HubServer } from './hub-server.js';
-import { fixtureRepos } from './repos.js';
+import { gzipPadding, noFaults, selfSigned, startHub, startStalledServer, type Faults, type HubServer } from '../helpers/hub-server.js';
+import { fixtureRepos } from '../helpers/hub-repos.js';
 
 const SECRET = 'cli-s3cret-never-shown';
 let hub: HubServer;

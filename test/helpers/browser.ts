@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { ROOT, tempDir } from '../helpers/env.js';
+import { ROOT, tempDir } from './env.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(ROOT, 'test', 'artifacts');

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT, tempDir } from '../helpers/env.js';
-import { copyFixture, editConfig, editGraph, externalWeights } from './broken-models.js';
+import { copyFixture, editConfig, editGraph, externalWeights } from '../helpers/broken-models.js';
 
 /** The built CLI, asynchronously, so the cases run side by side (each is mostly process start-up). */
 function massivit(...args: string[]): Promise<{ code: number | null; signal: string | null; stderr: string }> {
@@ -59,6 +59,7 @@ const CASES: Case[] = [
     build: (d) => editConfig(d, (c) => (c.num_register_tokens = 1e10)),
     message: /expected an integer from 0 to 1024 for num_register_tokens but found 10000000000/,
   },
+  { name: 'num_attention_heads that disagrees with the graph', build: (d) => editConfig(d, (c) => (c.num_attention_heads = 4)), message: /config\.json says num_attention_heads 4 but the graph's attention splits into 2 heads/ },
   { name: 'hidden_size not divisible by the heads', build: (d) => editConfig(d, (c) => (c.num_attention_heads = 3)), message: /hidden_size 32 is not divisible by num_attention_heads 3/ },
   { name: 'image_std 0', build: preprocessor((p) => (p.image_std = [0, 0, 0])), message: /expected 3 finite numbers of magnitude at least 1e-6 .* for image_std but found \[0,0,0\]/ },
   { name: 'rescale_factor 1e300', build: preprocessor((p) => (p.rescale_factor = 1e300)), message: /expected rescale_factor in \(0, 1\] .* but found 1e\+300/ },
