@@ -1,8 +1,11 @@
 /**
- * The neurons file `registers find` writes and `registers add` reads: its type, and the ONE reader that
- * validates it (a hand-edited or foreign file fails with a one-line BAD_OPTION naming the field).
+ * The neurons file `registers find` writes and `registers add` reads: its type, its writer
+ * and the ONE reader that validates it (a hand-edited or foreign file fails with a one-line BAD_OPTION naming the field).
  */
 import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '../contracts/atomic.js';
 import { readRegularFile } from '../contracts/regular-file.js';
 import { MassivitError, errorMessage } from '../contracts/errors.js';
 import type { LayerNormStats } from '../analyze/registers/outliers.js';
@@ -83,4 +86,9 @@ export function readNeuronsFile(path: string): { file: NeuronsFile; sha256: stri
     seen.add(key);
   });
   return { file: raw as unknown as NeuronsFile, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+export function writeNeuronsFile(path: string, file: NeuronsFile): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n');
 }

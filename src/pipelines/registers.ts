@@ -4,20 +4,20 @@
  * writes the result as a model folder that every other command treats as a one-register model.
  */
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../contracts/atomic.js';
+import { join, resolve } from 'node:path';
 import { invalidOption, MassivitError } from '../contracts/errors.js';
 import { loadModel, type ModelSpec } from '../model/load.js';
 import { checkInputFolder, checkOutputFolder } from './paths.js';
 import type { Device, RunOptions } from '../run/session.js';
 import { registerEdits, registerModelBytes, writeRegisterModel, type Provenance } from './registers/add.js';
-import { closeness, outputVectors, type Closeness } from './registers/closeness.js';
+import { closeness, outputVectors } from './registers/closeness.js';
+import { writeCloseness, type Closeness } from '../outputs/register-closeness.js';
 import { findRegisterNeurons, type FindOptions, type FindResult } from './registers/find.js';
 import { imageSet } from './registers/images.js';
-import { NEURONS_FILE, readNeuronsFile, type NeuronsFile } from '../outputs/register-neurons.js';
+import { NEURONS_FILE, readNeuronsFile, writeNeuronsFile, type NeuronsFile } from '../outputs/register-neurons.js';
 import { writeNeuronsReport } from '../report/registers.js';
 
-export const CLOSENESS_FILE = 'register-closeness.json';
+export { CLOSENESS_FILE } from '../outputs/register-closeness.js';
 
 interface Common {
   model: string | ModelSpec;
@@ -44,8 +44,7 @@ export async function registersFind(o: RegistersFindOptions): Promise<FindResult
   const set = await imageSet(o.images, o.limit);
   const result = await findRegisterNeurons(model, set, { ...o, batch: o.batch, run: runOptions(o) });
   const path = resolve(o.out);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomic(path, JSON.stringify(result.file, null, 2) + '\n');
+  writeNeuronsFile(path, result.file);
   const html = o.report === false ? undefined : writeNeuronsReport(path, model, result);
   return { ...result, path, html };
 }
@@ -114,7 +113,7 @@ export async function registersAdd(o: RegistersAddOptions): Promise<RegistersAdd
     const before = await outputVectors(source, set, runOptions(o), batch);
     const after = await outputVectors(loadModel(out), set, runOptions(o), batch);
     result.closeness = closeness(before.vectors, after.vectors, before.name, before.kind);
-    writeFileAtomic(join(out, CLOSENESS_FILE), JSON.stringify({ imagesDir: set.dir, ...result.closeness }, null, 2) + '\n');
+    writeCloseness(out, { imagesDir: set.dir, ...result.closeness });
   }
   return result;
 }

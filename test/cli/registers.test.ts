@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readCloseness } from '../../src/outputs/register-closeness.js';
 import { readNeuronsFile } from '../../src/outputs/register-neurons.js';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 
@@ -32,7 +33,7 @@ describe('massivit registers', () => {
     expect(config.num_register_tokens).toBe(1);
     expect(config.massivit_test_time_register).toMatchObject({ neuronsFile: { path: neurons, sha256 }, register: 1 });
     expect(existsSync(join(model, 'preprocessor_config.json'))).toBe(true);
-    expect(JSON.parse(readFileSync(join(model, 'register-closeness.json'), 'utf8')).images).toBe(3);
+    expect(readCloseness(model)).toMatchObject({ images: 3, kind: 'features', output: 'pooler_output', top1Agreement: null });
     const inspect = massivit('models', 'inspect', model);
     expect(inspect.stdout).toMatch(/1 registers @1/);
   });

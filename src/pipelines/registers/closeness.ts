@@ -9,18 +9,7 @@ import type { ModelSpec } from '../../model/load.js';
 import { openRunner } from '../../run/runner.js';
 import type { RunOptions } from '../../run/session.js';
 import { forEachBatch, type ImageSet } from './images.js';
-
-export interface Closeness {
-  images: number;
-  output: string;
-  kind: 'classifier' | 'features';
-  top1Agreement: number | null;
-  meanKL: number | null;
-  maxKL: number | null;
-  cosine: { mean: number; min: number };
-  /** True when every output value of every image is bit-identical. */
-  identical: boolean;
-}
+import type { Closeness } from '../../outputs/register-closeness.js';
 
 function outputChoice(names: string[]): { kind: 'classifier' | 'features'; name: string; clsOnly: boolean } {
   if (names.includes('logits')) return { kind: 'classifier', name: 'logits', clsOnly: false };
