@@ -35,3 +35,5 @@ export { readBiasJson, type BiasJson, type BiasResult, type BiasVariant } from '
 export { imageMap, type MapOptions, type ImageMap } from './pipelines/map.js';
 export { inspectModel, type ModelInspection } from './pipelines/inspect.js';
 export { demo } from './pipelines/demo.js';
+export { registersFind, registersAdd, type RegistersFindOptions, type RegistersAddOptions, type RegistersAddResult } from './pipelines/registers.js';
+export { readNeuronsFile, type NeuronsFile, type RegisterNeuron } from './outputs/register-neurons.js';

@@ -12,6 +12,7 @@ import { mapCommand } from './commands/map.js';
 import { reportCommand } from './commands/report.js';
 import { compareCommand } from './commands/compare.js';
 import { mergeCommand } from './commands/merge.js';
+import { registersCommand } from './commands/registers.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -37,7 +38,8 @@ export function program(): Command {
     .addCommand(mapCommand())
     .addCommand(reportCommand())
     .addCommand(compareCommand())
-    .addCommand(mergeCommand());
+    .addCommand(mergeCommand())
+    .addCommand(registersCommand());
   return throwOnExit(root);
 }
 

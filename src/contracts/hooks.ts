@@ -7,12 +7,15 @@ export type ResidPreHook = `blocks.${number}.hook_resid_pre`;
 export type ResidMidHook = `blocks.${number}.hook_resid_mid`;
 export type ResidPostHook = `blocks.${number}.hook_resid_post`;
 export type PatternHook = `blocks.${number}.attn.hook_pattern`;
-export type HookName = ResidPreHook | ResidMidHook | ResidPostHook | PatternHook;
+/** The MLP's hidden activation after the nonlinearity: the data input of its down-projection ([batch, tokens, mlp width]). */
+export type MlpPostHook = `blocks.${number}.mlp.hook_post`;
+export type HookName = ResidPreHook | ResidMidHook | ResidPostHook | PatternHook | MlpPostHook;
 
 export const residPre = (block: number): ResidPreHook => `blocks.${block}.hook_resid_pre`;
 export const residMid = (block: number): ResidMidHook => `blocks.${block}.hook_resid_mid`;
 export const residPost = (block: number): ResidPostHook => `blocks.${block}.hook_resid_post`;
 export const attnPattern = (block: number): PatternHook => `blocks.${block}.attn.hook_pattern`;
+export const mlpPost = (block: number): MlpPostHook => `blocks.${block}.mlp.hook_post`;
 
 /** The hook that holds hidden_states[layer]. */
 export function layerHook(layer: number): ResidPreHook | ResidPostHook {
@@ -20,7 +23,7 @@ export function layerHook(layer: number): ResidPreHook | ResidPostHook {
   return layer === 0 ? residPre(0) : residPost(layer - 1);
 }
 
-const HOOK_RE = /^blocks\.(\d+)\.(hook_resid_pre|hook_resid_mid|hook_resid_post|attn\.hook_pattern)$/;
+const HOOK_RE = /^blocks\.(\d+)\.(hook_resid_pre|hook_resid_mid|hook_resid_post|attn\.hook_pattern|mlp\.hook_post)$/;
 
 /** The hidden_states index a residual hook holds, or undefined for a non-residual hook. */
 export function hookLayer(name: string): number | undefined {

@@ -69,7 +69,8 @@ export function parseArchConfig(raw: unknown): ArchConfig {
     numHeads: int(cfg, 'num_attention_heads', where),
     patchSize: int(cfg, 'patch_size', where),
     imageSize: int(cfg, 'image_size', where),
-    numRegisters: family === 'dinov2_with_registers' ? int(cfg, 'num_register_tokens', where) : 0,
+    // Other families have no registers of their own, but a test-time register (massivit registers add) records one.
+    numRegisters: family === 'dinov2_with_registers' || cfg.num_register_tokens !== undefined ? int(cfg, 'num_register_tokens', where) : 0,
     synthetic,
   };
   if (arch.hiddenSize % arch.numHeads !== 0) {

@@ -4,7 +4,7 @@
  * tap/ rewrites graphs with it.
  */
 import { badModel } from '../contracts/errors.js';
-import { attnPattern, residMid, residPost, residPre, type HookName } from '../contracts/hooks.js';
+import { attnPattern, mlpPost, residMid, residPost, residPre, type HookName } from '../contracts/hooks.js';
 import { indexGraph } from './graph.js';
 import { opsetVersion, type ModelProto } from './onnx.js';
 import { findResidualChain } from './residual.js';
@@ -31,6 +31,8 @@ export function findHooks(model: ModelProto): HookTable {
     tensors.set(residPost(i), block.post);
     if (block.softmax.length === 1) tensors.set(attnPattern(i), block.softmax[0]);
     else missing.set(attnPattern(i), block.softmax.length === 0 ? 'attention is fused: no Softmax to tap' : `${block.softmax.length} Softmax nodes in the attention branch`);
+    if (block.mlpHidden) tensors.set(mlpPost(i), block.mlpHidden);
+    else missing.set(mlpPost(i), 'no single down-projection (MatMul with a weight) found in the MLP branch');
   });
   return { numBlocks: chain.blocks.length, tensors, missing, layerNormKind: chain.layerNormKind, opset: opsetVersion(model) };
 }

@@ -6,6 +6,7 @@
  */
 import { badModel } from '../contracts/errors.js';
 import { dependsOn, nodesBetween, type GraphIndex } from './graph.js';
+import type { NodeProto } from './onnx.js';
 
 interface ResidualBlock {
   /** Stream entering the block (hook_resid_pre). */
@@ -16,6 +17,8 @@ interface ResidualBlock {
   post: string;
   /** Softmax outputs inside the attention branch ([batch, heads, query, key]); empty if attention is fused. */
   softmax: string[];
+  /** The MLP's hidden activation (hook_post): the data input of the branch's last MatMul/Gemm, if found. */
+  mlpHidden?: string;
 }
 
 export interface ResidualChain {
@@ -83,12 +86,25 @@ export function findResidualChain(index: GraphIndex): ResidualChain {
     const [pre, mid, post] = [streams[i], streams[i + 1], streams[i + 2]];
     const attention = nodesBetween(index, pre, mid);
     const softmax = attention.filter((n) => n.opType === 'Softmax').map((n) => n.output![0]);
-    if (nodesBetween(index, mid, post).some((n) => n.opType === 'Softmax')) {
+    const mlp = nodesBetween(index, mid, post);
+    if (mlp.some((n) => n.opType === 'Softmax')) {
       throw badModel(`Block ${blocks.length}: the second residual branch contains a Softmax; expected attention first, then MLP`);
     }
-    blocks.push({ pre, mid, post, softmax });
+    blocks.push({ pre, mid, post, softmax, mlpHidden: mlpHidden(index, mlp) });
   }
   const kinds = new Set(streams.filter((s) => lnInputs.has(s)).map((s) => lnInputs.get(s)));
   const layerNormKind = kinds.size > 1 ? 'mixed' : kinds.has('fused') ? 'LayerNormalization' : 'decomposed';
   return { blocks, layerNormKind };
+}
+
+/**
+ * The MLP branch M → post is LN → up-projection → nonlinearity → down-projection (→ bias, layer scale):
+ * the down-projection is the branch's one MatMul/Gemm (with a weight initializer) that no other such node
+ * follows, and its data input is the hidden activation after the nonlinearity, whatever the exporter named it.
+ */
+function mlpHidden(index: GraphIndex, mlp: NodeProto[]): string | undefined {
+  const projections = mlp.filter((n) => (n.opType === 'MatMul' || n.opType === 'Gemm') && index.initializers.has(n.input?.[1] ?? ''));
+  const last = projections.filter((p) => !projections.some((q) => q !== p && dependsOn(index, q.input![0], p.output![0])));
+  if (projections.length < 2 || last.length !== 1) return undefined;
+  return last[0].input![0];
 }

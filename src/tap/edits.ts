@@ -3,16 +3,18 @@
  * continues from the edited value. Every kind declares the graph inputs it needs, so one session serves
  * every run of the edit (values are fed per run) and the identity values reproduce the unmodified model.
  *
- * Kinds planned next, as further members of `Edit` (not implemented): 'add-token' (test-time registers,
- * issue 14: a token appended after the embeddings, MLP neurons' max moved into it), 'neurons' (neuron
- * edits). 'attention-bias' (issue 15: extra key/value slots in one attention) lives in attention-bias.ts.
+ * 'add-token' and 'neurons' (test-time registers, issue 14) live in tap/edit-register.ts; they change the
+ * graph only and read no inputs. 'attention-bias' (issue 15: extra key/value slots in one attention) lives in
+ * attention-bias.ts; its keys, values and offsets are fed per run.
  */
 import { badModel } from '../contracts/errors.js';
 import { hookLayer, layerHook, type ResidPostHook, type ResidPreHook } from '../contracts/hooks.js';
 import { DataType, type GraphBuilder, type GraphProto } from '../model/onnx.js';
 import { attentionBias, attentionBiasFeeds, attentionBiasIdentity, type AttentionBiasEdit, type AttentionBiasInputs, type AttentionBiasValues } from './attention-bias.js';
+import { addToken, moveNeurons, type AddTokenEdit, type NeuronsEdit } from './edit-register.js';
 
 export { attentionBiasAt, type AttentionBiasEdit, type AttentionBiasValues } from './attention-bias.js';
+export type { NeuronsEdit } from './edit-register.js';
 
 /** `y = x * mask + fill` at one hidden state x; mask and fill are [1, tokens, dims] graph inputs. */
 export interface CellsEdit {
@@ -23,7 +25,7 @@ export interface CellsEdit {
   dims: number;
 }
 
-export type Edit = CellsEdit | AttentionBiasEdit;
+export type Edit = CellsEdit | AttentionBiasEdit | AddTokenEdit | NeuronsEdit;
 
 /** The cells edit of hidden_states[layer]; a layer the model lacks is refused when the plan is applied. */
 export function cellsAt(layer: number, tokens: number, dims: number): CellsEdit {
@@ -39,12 +41,19 @@ interface CellsInputs {
   shape: [1, number, number];
 }
 
-export type EditInputs = CellsInputs | AttentionBiasInputs;
+/** The register edits read no graph inputs. */
+interface GraphOnlyInputs {
+  kind: 'add-token' | 'neurons';
+}
+
+export type EditInputs = CellsInputs | AttentionBiasInputs | GraphOnlyInputs;
 
 /** The hook table as the edits need it (tap/plan.ts builds it). */
 export interface EditHooks {
   numBlocks: number;
   tensors: Map<string, string>;
+  /** The graph's opset (the neurons edit's ReduceMax takes axes as an input from opset 18). */
+  opset?: number;
 }
 
 /**
@@ -62,6 +71,12 @@ export function applyEdits(b: GraphBuilder, hooks: EditHooks, edits: readonly Ed
         return cells(graph, b, hooks, edit, i, edited);
       case 'attention-bias':
         return attentionBias(b, hooks.tensors, edit, i, edited);
+      case 'add-token':
+        addToken(graph, b, hooks, edit, edited);
+        return { kind: 'add-token' };
+      case 'neurons':
+        moveNeurons(graph, b, { ...hooks, opset: hooks.opset ?? 17 }, edit, edited);
+        return { kind: 'neurons' };
       default:
         throw new Error(`unknown edit kind ${(edit as { kind: string }).kind}`);
     }
@@ -97,6 +112,7 @@ function cells(graph: GraphProto, b: GraphBuilder, hooks: EditHooks, edit: Cells
 /** The values that leave an edit's graph unchanged: fed when a run passes none. */
 export function identityValues(inputs: EditInputs): EditValues {
   if (inputs.kind === 'attention-bias') return attentionBiasIdentity(inputs);
+  if (inputs.kind !== 'cells') return { kind: inputs.kind };
   const n = inputs.shape.reduce((a, d) => a * d, 1);
   return { kind: 'cells', mask: new Float32Array(n).fill(1), fill: new Float32Array(n) };
 }
@@ -108,13 +124,13 @@ export interface CellsValues {
   fill: Float32Array;
 }
 
-export type EditValues = CellsValues | AttentionBiasValues;
+export type EditValues = CellsValues | AttentionBiasValues | { kind: 'add-token' | 'neurons' };
 
 /** The feeds of one edit: input name → [data, dims]. */
 export function editFeeds(inputs: EditInputs, values: EditValues): [string, Float32Array, number[]][] {
   if (inputs.kind !== values.kind) throw new Error(`values of a '${values.kind}' edit given for a '${inputs.kind}' edit`);
   if (inputs.kind === 'attention-bias') return attentionBiasFeeds(inputs, values as AttentionBiasValues);
-  values = values as CellsValues;
+  if (inputs.kind !== 'cells' || values.kind !== 'cells') return [];
   return [
     [inputs.mask, values.mask, inputs.shape],
     [inputs.fill, values.fill, inputs.shape],

@@ -21,7 +21,7 @@ export interface ReduceContext {
 }
 
 /** Reduce* ops take axes as an attribute before opset 18 (ReduceSum: before 13), as an input after. */
-function reduce(ctx: ReduceContext, op: string, x: string, axes: number[], keepdims: 0 | 1): string {
+export function reduce(ctx: ReduceContext, op: string, x: string, axes: number[], keepdims: 0 | 1): string {
   const axesAsInput = op === 'ReduceSum' ? ctx.opset >= 13 : ctx.opset >= 18;
   if (axesAsInput) return ctx.b.one(op, [x, ctx.b.constant(axes, [axes.length], 'int64')], { keepdims });
   return ctx.b.one(op, [x], { axes, keepdims });
