@@ -6,7 +6,7 @@
 import type { ModelSpec } from '../model/load.js';
 
 /** Default images per forward pass when --batch is not given and memory allows. */
-export const DEFAULT_BATCH = 8;
+const DEFAULT_BATCH = 8;
 /** One batch's hidden states (float32, all layers) under this when the batch is chosen for the user. */
 export const AUTO_BATCH_BYTES = 1024 ** 3;
 /** Weights from this size on count as a big model: the scan says its cost up front. */
@@ -34,7 +34,7 @@ export function chooseBatch(requested: number | undefined, spec: ModelSpec, laye
   return { batch, notices: batch < DEFAULT_BATCH ? [`batch ${batch} chosen so one batch's hidden states fit ${gib(AUTO_BATCH_BYTES)} (pass --batch to override)`] : [] };
 }
 
-export function gib(bytes: number): string {
+function gib(bytes: number): string {
   return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${Math.max(1, Math.round(bytes / 1024 ** 2))} MiB`;
 }
 
