@@ -14,6 +14,7 @@ import {
 } from './charts.js';
 import { compareHighNormChart } from './charts-norms.js';
 import { compareSinkChart } from './charts-attention.js';
+import { sideBySidePart } from './compare-maps.js';
 import { writeFigures, type CanvasLoader, type FigureResult } from './figures.js';
 import { chartFigure, esc, fmt, renderPage, sortableTable } from './html.js';
 import { footer, roleCell } from './sections.js';
@@ -220,6 +221,8 @@ export async function writeComparison(scanDirs: string[], opts: CompareOptions):
   charts['compare-emergence'] = compareEmergenceChart(entries);
   const norms = normsSection(entries, charts, depths.size > 1);
   const sinks = sinkSection(entries, charts, depths.size > 1);
+  const side = sideBySidePart(entries);
+  Object.assign(charts, side.charts);
   const links = (opts.links ?? true)
     ? entries.filter((e) => existsSync(join(e.dir, 'report.html'))).map((e) => `<li><a href="${esc(relative(outDir, join(e.dir, 'report.html')).split('\\').join('/'))}">${esc(e.name)}</a></li>`)
     : [];
@@ -247,6 +250,7 @@ export async function writeComparison(scanDirs: string[], opts: CompareOptions):
     dimsTable(entries),
     norms,
     sinks,
+    side.html,
     links.length > 0 ? `<h2 id="reports">Single-scan reports</h2><ul>${links.join('')}</ul>` : '',
     notes.length > 0 ? `<h3>Notes</h3><ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '',
     footer(entries[0].scan, opts.now ?? new Date()),
@@ -254,7 +258,7 @@ export async function writeComparison(scanDirs: string[], opts: CompareOptions):
   ensureOutputDir(outDir);
   writeFileAtomic(html, renderPage({ title: `massivit: ${title}`, body, data: { charts } }));
   const result: CompareResult = { html, notes };
-  if (opts.figures !== false) result.figures = await writeFigures(resolve(opts.figures ?? join(outDir, 'figures')), charts, {}, opts.loadCanvas);
+  if (opts.figures !== false) result.figures = await writeFigures(resolve(opts.figures ?? join(outDir, 'figures')), charts, side.svgs, opts.loadCanvas);
   return result;
 }
 

@@ -63,7 +63,7 @@ function headsSvg(scan: ScanJson, a: AttentionSummary): string {
   });
 }
 
-function clsMapSvg(scan: ScanJson, b: BlockSummary): string {
+export function clsMapSvg(scan: ScanJson, b: BlockSummary): string {
   const mass = b.clsMap.flat().reduce((x, y) => x + y, 0);
   return gridHeatmapSvg({
     grid: b.clsMap,

@@ -40,7 +40,7 @@ function gridChoice(l: NormLayer): { which: 'fixed' | 'auto'; stats: ThresholdSt
   return null;
 }
 
-function normGridSvg(scan: ScanJson, l: NormLayer): string | undefined {
+export function normGridSvg(scan: ScanJson, l: NormLayer): string | undefined {
   const g = gridChoice(l);
   if (!g) return undefined;
   const what = g.which === 'fixed' ? `fixed threshold ${fmt(g.stats.threshold)}` : `automatic threshold ${fmt(g.stats.threshold)} (mean + 3 sd)`;

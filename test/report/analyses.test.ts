@@ -268,6 +268,32 @@ describe('comparison', () => {
     expect(x).toEqual(reg.summary.attention!.blocks.map((b) => Number((b.block / 12).toFixed(4))));
   });
 
+  it('puts each model\'s norm histogram, high-norm map and CLS map side by side, and writes them as PNGs', async () => {
+    const out = join(work, 'cmp-side');
+    const result = await writeComparison([plain.outDir, reg.outDir], { out });
+    const html = read(result.html);
+    const charts = embeddedCharts(html);
+    // The same layer for both: the plain model's focus layer (its emergence layer), with each model's own counts.
+    const layer = plain.summary.emergence.firstLayer!;
+    expect(html).toContain(`Token norms at layer ${layer} in each scan`);
+    for (const [i, s] of [plain, reg].entries()) {
+      const c = charts[`compare-norm-histogram-model-${i + 1}`];
+      const l = s.summary.norms!.layers.find((x) => x.layer === layer)!;
+      const total = l.histogram.patch.reduce((a, b) => a + b, 0);
+      // The patch bars are this model's own histogram at that layer (its token count is in the label).
+      expect(c.data.datasets[1].label).toBe(`patch tokens (${total.toLocaleString('en-US')})`);
+      const shown = (c.data.datasets[1].data as { y: number | null }[]).reduce((a, p) => a + (p.y ?? 0), 0);
+      expect(shown).toBeLessThanOrEqual(total);
+      expect(shown).toBeGreaterThan(0);
+    }
+    const block = plain.summary.attention!.blocks.reduce((x, y) => (y.sinkShare > x.sinkShare ? y : x)).block;
+    expect(html).toContain(`CLS attention to each patch at block ${block}`);
+    const pngs = result.figures!.written.map((p) => p.split('/').pop());
+    expect(pngs).toEqual(expect.arrayContaining(['compare-cls-map-model-1.png', 'compare-cls-map-model-2.png', 'compare-norm-histogram-model-1.png', 'compare-norm-histogram-model-2.png']));
+    // The plain model's planted high-norm patch gives it a map; the register model holds its large norms in a register.
+    expect(pngs).toContain('compare-norm-grid-model-1.png');
+  });
+
   it('says so when no scan ran with --attention', async () => {
     const html = read((await writeComparison([noAttention.outDir, noAttention.outDir], { out: join(work, 'cmp-none'), figures: false })).html);
     expect(html).toContain('None of these scans ran with <code>--attention</code>');

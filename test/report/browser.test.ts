@@ -66,8 +66,10 @@ describe('reports in headless Chromium', () => {
       'synthetic-dinov2-reg: attention to the sink tokens per block and head',
       'synthetic-dinov2-reg: CLS attention to each patch, block 5',
     ]));
+    // intervene's default is every mode since issue 15 (zero, mean, noise, shuffle), always with the control.
     expect(await visit.page.$$eval('#intervene-table tbody tr', (rows) => rows.map((r) => r.children[0].textContent))).toEqual([
-      'zero: set the cells to 0', 'mean: set the cells to their dataset mean', 'control: zero as many random ordinary cells',
+      'zero: set the cells to 0', 'mean: set the cells to their dataset mean', 'noise: draw each cell from a normal with its dataset mean and sd',
+      "shuffle: take the cells' values from another image", 'control: zero as many random ordinary cells',
     ]);
     const histogram = () =>
       visit.page.evaluate(() => {
