@@ -13,6 +13,7 @@
  * top-k by |a| (ties: lower flat index first), counts of |a| > threshold with float32 thresholds.
  */
 
+import type { StatsCriteria } from '../contracts/criteria.js';
 import type { NonFiniteCounts } from './non-finite.js';
 
 export interface LayerStats {
@@ -32,11 +33,7 @@ export interface LayerStats {
   nonFinite?: NonFiniteCounts;
 }
 
-export interface StatsCriteria {
-  absThreshold: number;
-  ratioThreshold: number;
-  outlierRatio: number;
-}
+export type { StatsCriteria } from '../contracts/criteria.js';
 
 const ABS_MASK = 0x7fffffff;
 const BIN_SHIFT = 16;

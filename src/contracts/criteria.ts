@@ -14,6 +14,9 @@ export interface ScanCriteria {
   outlierShare: number;
 }
 
+/** The part of the criteria the statistics use (the WebAssembly kernel and the in-graph reductions). */
+export type StatsCriteria = Pick<ScanCriteria, 'absThreshold' | 'ratioThreshold' | 'outlierRatio'>;
+
 export const DEFAULT_CRITERIA: ScanCriteria = {
   absThreshold: 100,
   ratioThreshold: 1000,

@@ -3,16 +3,11 @@
  * session (top-k, exact median, token norms, per-dim counts), so no 37k-float tensor per layer crosses
  * into JS. Output names extend the hook name: `blocks.3.hook_resid_post.median`.
  */
+import type { StatsCriteria } from '../contracts/criteria.js';
 import { DataType, type GraphBuilder } from '../model/onnx.js';
 
-export interface Criteria {
-  /** |a| must exceed this (Sun et al.: 100). */
-  absThreshold: number;
-  /** |a| / median(|a|) must reach this (Sun et al.: ~1000). */
-  ratioThreshold: number;
-  /** A dim counts a token as an outlier when |a| > outlierRatio × median. */
-  outlierRatio: number;
-}
+/** The criteria the in-graph statistics use: the same type as the kernel's (contracts/criteria.ts). */
+export type Criteria = StatsCriteria;
 
 const STAT_SUFFIXES = ['topk_values', 'topk_indices', 'median', 'norms', 'dim_massive', 'dim_outlier'] as const;
 export interface ReduceContext {
