@@ -32,8 +32,8 @@ const flush = async () => {
 };
 const ahead = Math.max(4, batch * 2);
 const decoder = openDecoder({ preprocess: spec.preprocess, maxPixels: 100_000_000, hash: false });
-for await (const { pixels, error } of mapOrdered(entries, ahead, (e) => decoder.decode(e))) {
-  if (error) throw new Error(error);
+for await (const { pixels, reason } of mapOrdered(entries, ahead, (e) => decoder.decode(e))) {
+  if (reason) throw new Error(reason);
   pending.push(pixels);
   if (pending.length >= batch) await flush();
 }

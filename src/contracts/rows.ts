@@ -68,10 +68,9 @@ export interface ImageResult {
   attention?: ImageAttention;
 }
 
-export interface ImageFailure {
-  path: string;
+/** A file that could not be scanned, as the store keeps it: scan.json's ImageError plus its content hash. */
+export interface ImageFailure extends ImageError {
   hash: string | null;
-  reason: string;
 }
 
 export interface KnownFile {
@@ -107,6 +106,7 @@ export interface OutlierRow {
   tokens: number;
 }
 
+/** A file that could not be used, as every output names it (scan.json, intervene.json, bias.json): its path relative to the image root and why. */
 export interface ImageError {
   path: string;
   reason: string;

@@ -131,7 +131,7 @@ export async function measure(a: MeasureArgs): Promise<InterveneJson> {
   const errors: { path: string; reason: string }[] = walked.errors.map((e) => ({ path: e.rel, reason: e.reason }));
   const keepOwn = a.modes.includes('shuffle');
   for await (const b of images()) {
-    for (const f of b.failed) errors.push({ path: f.entry.rel, reason: f.error! });
+    for (const f of b.failed) errors.push({ path: f.entry.rel, reason: f.reason });
     if (b.ok.length === 0) continue;
     const out = await runner.run(b.ok.map((d) => d.pixels!), { edits: identities, outputs: [choice.name, ...hooks] });
     const values = b.ok.map(() => new Float32Array(keepOwn ? targets.length * hooks.length : 0));

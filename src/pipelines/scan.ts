@@ -256,7 +256,7 @@ async function runScan(
         reused.push({ path: p.entry.rel, hash: p.hash });
         progress.reused += 1;
       } else if (p.status === 'error') {
-        failures.push({ path: p.entry.rel, hash: p.hash, reason: p.error });
+        failures.push({ path: p.entry.rel, hash: p.hash, reason: p.reason });
         progress.failed += 1;
       } else pending.push(p);
       if (pending.length >= batch || failures.length + reused.length >= 64) await flush();

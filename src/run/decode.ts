@@ -46,7 +46,7 @@ export type Decoded =
     }
   | { status: 'known'; hash: string }
   /** `hash` is null when the file could not be read. */
-  | { status: 'error'; hash: string | null; error: string };
+  | { status: 'error'; hash: string | null; reason: string };
 
 /** One file through the stage; never throws (a failure is a per-file error). */
 export async function decodeFile(entry: ImageEntry, o: DecodeOptions, known: (hash: string) => boolean): Promise<Decoded> {
@@ -57,11 +57,11 @@ export async function decodeFile(entry: ImageEntry, o: DecodeOptions, known: (ha
       hash = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
       if (known(hash)) return { status: 'known', hash };
     }
-    if (bytes.length === 0) return { status: 'error', hash, error: 'empty file (0 bytes)' };
+    if (bytes.length === 0) return { status: 'error', hash, reason: 'empty file (0 bytes)' };
     const img = await preprocessImage(bytes, o.preprocess, { maxPixels: o.maxPixels });
     return { status: 'ok', hash, pixels: img.pixels, width: img.width, height: img.height };
   } catch (err) {
-    return { status: 'error', hash, error: describeImageError(err) };
+    return { status: 'error', hash, reason: describeImageError(err) };
   }
 }
 

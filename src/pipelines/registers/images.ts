@@ -26,7 +26,7 @@ export async function imageSet(dir: string, limit?: number): Promise<ImageSet> {
 export async function forEachBatch(set: ImageSet, preprocess: PreprocessSpec, batch: number, first: boolean, each: (pixels: Float32Array[], rels: string[]) => Promise<void>): Promise<number> {
   let used = 0;
   for await (const b of decodedBatches(set.entries, { preprocess, maxPixels: DEFAULT_LIMITS.maxPixels, hash: false }, batch)) {
-    if (first) for (const f of b.failed) set.errors.push({ path: f.entry.rel, reason: f.error! });
+    if (first) for (const f of b.failed) set.errors.push({ path: f.entry.rel, reason: f.reason });
     if (b.ok.length === 0) continue;
     await each(b.ok.map((d) => d.pixels!), b.ok.map((d) => d.entry.rel));
     used += b.ok.length;
