@@ -38,7 +38,7 @@ if (!existsSync(join(model, 'model.onnx'))) {
   console.error(`bench: no model at ${model} (set MASSIVIT_MODELS_DIR to the folder holding vit-tiny-augreg-in1k)`);
   process.exit(2);
 }
-if (!existsSync(join(ROOT, 'dist', 'scan.js'))) {
+if (!existsSync(join(ROOT, 'dist', 'pipelines', 'scan.js'))) {
   console.error('bench: run `npm run build` first');
   process.exit(2);
 }

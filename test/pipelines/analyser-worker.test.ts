@@ -13,7 +13,7 @@ import { scan } from '../../src/pipelines/scan.js';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
 
 const MODEL = fixtureModel('synthetic-dinov2-reg');
-const COMPILED_WORKER = join(ROOT, 'dist', 'analyze', 'analyser-worker.js');
+const COMPILED_WORKER = join(ROOT, 'dist', 'pipelines', 'analyser-worker.js');
 
 describe.skipIf(!existsSync(COMPILED_WORKER))('analysis in the worker thread vs on the calling thread', () => {
   let images: string;
