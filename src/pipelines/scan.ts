@@ -10,7 +10,7 @@ import { openAnalyser } from './analyser.js';
 import type { BatchJob } from './analysis.js';
 import { layerHook } from '../contracts/hooks.js';
 import { resolveAnalysis, type AnalysisOptions } from '../analyze/extras.js';
-import { MassivitError, errorMessage, invalidOption } from '../contracts/errors.js';
+import { MassivitError, errorMessage } from '../contracts/errors.js';
 import { DEFAULT_LIMITS } from '../images/preprocess.js';
 import { inShard, type Shard } from '../images/shard.js';
 import { walkImages, type ImageEntry } from '../images/walk.js';
@@ -76,12 +76,6 @@ export interface ScanOptions {
 
 import { STORE_FILE, SUMMARY_FILE } from '../contracts/files.js';
 
-function positiveInt(name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < 1) throw invalidOption(name, 'a positive integer', v);
-  return v;
-}
-
 /** Options that change results: a store is reused only when these match. */
 function fingerprint(spec: ModelSpec, criteria: ScanCriteria, topK: number, maxPixels: number, analysis?: AnalysisOptions): string {
   // Attention adds per-image rows, so a store is resumed only with the same setting (absent when off: old stores match).
@@ -134,11 +128,9 @@ export interface ScanResult {
 }
 
 export async function scan(opts: ScanOptions): Promise<ScanResult> {
-  checkScanOptions(opts, STORE_FILE); // before the model loads: a bad path or number costs nothing
-  if (opts.batch !== undefined) positiveInt('--batch', opts.batch, 1);
-  const topK = positiveInt('--top-k', opts.topK, 16);
-  const maxPixels = positiveInt('--max-pixels', opts.maxPixels, DEFAULT_LIMITS.maxPixels);
-  if (opts.limit !== undefined) positiveInt('--limit', opts.limit, 1);
+  checkScanOptions(opts, STORE_FILE); // before the model loads: a bad path or number costs nothing (contracts/ranges.ts)
+  const topK = opts.topK ?? 16;
+  const maxPixels = opts.maxPixels ?? DEFAULT_LIMITS.maxPixels;
   const criteria = validateCriteria({ ...DEFAULT_CRITERIA, ...opts.criteria });
   const loaded = typeof opts.model === 'string' ? loadModel(opts.model, { imageSize: opts.imageSize }) : opts.model;
   const layers = Array.from({ length: loaded.arch.numLayers + 1 }, (_, i) => i);
