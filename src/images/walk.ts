@@ -13,37 +13,26 @@ import type { Stats } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import { MassivitError, errorMessage } from '../contracts/errors.js';
 import { fileKind } from '../contracts/regular-file.js';
+import type { ImageError } from '../contracts/rows.js';
 
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heif', '.heic', '.bmp'];
 
 export interface ImageEntry {
-  /** Absolute path. For a name that is not valid UTF-8 this is the display form (see `rawPath`). */
+  /** The image path: relative to the scanned root, '/' separators, invalid UTF-8 bytes written `\xHH`. */
   path: string;
-  /** The exact on-disk bytes of the path, set only when `path` cannot name the file (non-UTF-8 name). */
-  rawPath?: Buffer;
-  /** Path relative to the scanned root, with '/' separators; invalid UTF-8 bytes are written `\xHH`. */
-  rel: string;
-}
-
-interface WalkError {
-  path: string;
-  rel: string;
-  reason: string;
+  /** What to open: the absolute path, or its exact on-disk bytes when the name is not valid UTF-8. */
+  file: string | Buffer;
 }
 
 export interface WalkResult {
   entries: ImageEntry[];
-  errors: WalkError[];
+  /** Files that could be inputs but cannot be read, with the same relative `path` as entries. */
+  errors: ImageError[];
 }
 
 export interface WalkOptions {
   /** Folders never walked into, e.g. the scan's own --out folder when it lies inside the image folder. */
   exclude?: string[];
-}
-
-/** What to open: the raw bytes when the display path would not name the file. */
-export function entryPath(entry: ImageEntry): string | Buffer {
-  return entry.rawPath ?? entry.path;
 }
 
 function isCandidate(name: string): boolean {
@@ -104,24 +93,25 @@ export const NON_UTF8_SUFFIX = ' (non-UTF-8 name)';
  * A non-UTF-8 name shown as `\xHH` could equal a real name typed with a literal backslash; the store
  * keys files by path, so such a (rare) pair must not share one: the non-UTF-8 one gets a suffix.
  */
-function disambiguate(entries: ImageEntry[], errors: WalkError[]): void {
-  const taken = new Set([...entries.filter((e) => !e.rawPath).map((e) => e.rel), ...errors.map((e) => e.rel)]);
+function disambiguate(entries: ImageEntry[], errors: ImageError[]): void {
+  const nonUtf8 = (e: ImageEntry) => typeof e.file !== 'string';
+  const taken = new Set([...entries.filter((e) => !nonUtf8(e)).map((e) => e.path), ...errors.map((e) => e.path)]);
   for (const e of entries) {
-    if (!e.rawPath) continue;
-    while (taken.has(e.rel)) e.rel += NON_UTF8_SUFFIX;
-    taken.add(e.rel);
+    if (!nonUtf8(e)) continue;
+    while (taken.has(e.path)) e.path += NON_UTF8_SUFFIX;
+    taken.add(e.path);
   }
 }
 
 export async function walkImages(root: string, opts: WalkOptions = {}): Promise<WalkResult> {
   const entries: ImageEntry[] = [];
-  const errors: WalkError[] = [];
+  const errors: ImageError[] = [];
   const visited = new Set<string>();
   const excluded = new Set<string>();
 
   /** `ancestors`: real paths of the folders above, to tell a loop from a second path to one folder. */
   async function visit(dir: Buffer, relDir: string, displayDir: string, ancestors: string[]): Promise<void> {
-    const fail = (reason: string) => errors.push({ path: displayDir, rel: relDir, reason });
+    const fail = (reason: string) => errors.push({ path: relDir, reason });
     let names: Buffer[];
     let real: string;
     try {
@@ -146,13 +136,13 @@ export async function walkImages(root: string, opts: WalkOptions = {}): Promise<
         const info = link.isSymbolicLink() ? await stat(path) : link;
         if (info.isDirectory()) await visit(path, rel, display, [...ancestors, real]);
         else if (!isCandidate(shown.text)) continue;
-        else if (info.isFile()) entries.push(lossless ? { path: display, rel } : { path: display, rawPath: path, rel });
+        else if (info.isFile()) entries.push({ path: rel, file: lossless ? display : path });
         // Never opened: reading a pipe blocks forever, reading /dev/zero never ends.
-        else errors.push({ path: display, rel, reason: `${fileKind(info)}, not an image file` });
+        else errors.push({ path: rel, reason: `${fileKind(info)}, not an image file` });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (!isCandidate(shown.text) && code !== 'ELOOP') continue;
-        errors.push({ path: display, rel, reason: statReason(err) });
+        errors.push({ path: rel, reason: statReason(err) });
       }
     }
   }
@@ -176,7 +166,8 @@ export async function walkImages(root: string, opts: WalkOptions = {}): Promise<
   }
   await visit(Buffer.from(top), '', top, []);
   disambiguate(entries, errors);
-  entries.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  errors.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  entries.sort(byPath);
+  errors.sort(byPath);
   return { entries, errors };
 }

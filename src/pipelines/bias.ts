@@ -131,9 +131,9 @@ async function measureBias(spec: ModelSpec, opts: BiasOptions, sinks: Sinks, bat
     const sums = new SinkSums(blocks.length, H, d, T, sinks.tokens);
     const original: Float32Array[] = [];
     const originalShares = new Shares(blocks.length, sinks.tokens, T);
-    const errors = walked.errors.map((e) => ({ path: e.rel, reason: e.reason }));
+    const errors = [...walked.errors];
     for await (const b of images()) {
-      for (const f of b.failed) errors.push({ path: f.entry.rel, reason: f.reason });
+      for (const f of b.failed) errors.push({ path: f.entry.path, reason: f.reason });
       if (b.ok.length === 0) continue;
       const out = await runner.run(b.ok.map((p) => p.pixels!), { edits: [noCells, ...blocks.map(() => noBias)], outputs: [choice.name, cells.hook, ...mass, ...kv] });
       const hidden = out[cells.hook].data as Float32Array;

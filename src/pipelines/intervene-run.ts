@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { argmax, CONTROL_RULE, controlCells, cosine, derangement, klDivergence, knnAccuracy, moments, seededNormal } from '../analyze/effects.js';
 import { MassivitError } from '../contracts/errors.js';
+import type { ImageError } from '../contracts/rows.js';
 import { walkImages } from '../images/walk.js';
 import { patchPosition, tokenRole } from '../model/layout.js';
 import type { ModelSpec } from '../model/load.js';
@@ -128,10 +129,10 @@ export async function measure(a: MeasureArgs): Promise<InterveneJson> {
   const own: Float32Array[] = []; // per image: targets × layers
   const original: Float32Array[] = [];
   const rels: string[] = [];
-  const errors: { path: string; reason: string }[] = walked.errors.map((e) => ({ path: e.rel, reason: e.reason }));
+  const errors: ImageError[] = [...walked.errors];
   const keepOwn = a.modes.includes('shuffle');
   for await (const b of images()) {
-    for (const f of b.failed) errors.push({ path: f.entry.rel, reason: f.reason });
+    for (const f of b.failed) errors.push({ path: f.entry.path, reason: f.reason });
     if (b.ok.length === 0) continue;
     const out = await runner.run(b.ok.map((d) => d.pixels!), { edits: identities, outputs: [choice.name, ...hooks] });
     const values = b.ok.map(() => new Float32Array(keepOwn ? targets.length * hooks.length : 0));
@@ -149,7 +150,7 @@ export async function measure(a: MeasureArgs): Promise<InterveneJson> {
     });
     own.push(...values);
     original.push(...vectors(out[choice.name], choice.clsOnly));
-    rels.push(...b.ok.map((d) => d.entry.rel));
+    rels.push(...b.ok.map((d) => d.entry.path));
     opts.onProgress?.({ phase: 'original', done: rels.length, total: entries.length });
   }
   const n = rels.length;

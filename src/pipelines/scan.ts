@@ -11,6 +11,7 @@ import type { BatchJob } from './analysis.js';
 import { layerHook } from '../contracts/hooks.js';
 import { resolveAnalysis, type AnalysisOptions } from '../analyze/extras.js';
 import { MassivitError, errorMessage } from '../contracts/errors.js';
+import type { ImageError } from '../contracts/rows.js';
 import { DEFAULT_LIMITS } from '../images/preprocess.js';
 import { inShard, type Shard } from '../images/shard.js';
 import { walkImages, type ImageEntry } from '../images/walk.js';
@@ -149,9 +150,9 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   for (const n of [...notices, costNotice(spec, layers.length, batch)]) if (n) opts.onNotice?.(n);
   const walked = await walkImages(imagesRoot, { exclude: [opts.out] }); // never scan our own output
   let entries = walked.entries;
-  if (opts.shard) entries = entries.filter((e) => inShard(e.rel, opts.shard!));
+  if (opts.shard) entries = entries.filter((e) => inShard(e.path, opts.shard!));
   if (opts.limit !== undefined) entries = entries.slice(0, opts.limit);
-  const walkErrors = walked.errors.filter((e) => !opts.shard || inShard(e.rel, opts.shard));
+  const walkErrors = walked.errors.filter((e) => !opts.shard || inShard(e.path, opts.shard));
   const outDir = resolve(opts.out);
   const db = openOutput(outDir, fingerprint(spec, criteria, topK, maxPixels, analysis), imagesRoot, opts.shard);
   let summary: ScanJson;
@@ -159,8 +160,8 @@ export async function scan(opts: ScanOptions): Promise<ScanResult> {
   try {
     saveAnalysis(db, analysis);
     recordScanStart(db, summaryInputs(spec, criteria, topK), opts.shard); // merge rebuilds scan.json from this
-    const visible = new Set([...walked.entries, ...walked.errors].map((e) => e.rel));
-    dropUnselected(db, visible, new Set([...entries, ...walkErrors].map((e) => e.rel)));
+    const visible = new Set([...walked.entries, ...walked.errors].map((e) => e.path));
+    dropUnselected(db, visible, new Set([...entries, ...walkErrors].map((e) => e.path)));
     await runScan(db, tapped, criteria, entries, walkErrors, batch, maxPixels, opts.onProgress, speedReport(spec, entries.length, opts.onNotice));
     // Only now: a renamed file found its content by hash during the run.
     kept = dropUnseen(db, visible, opts.prune === true);
@@ -195,7 +196,7 @@ async function runScan(
   tapped: Runner,
   criteria: ScanCriteria,
   entries: ImageEntry[],
-  walkErrors: { rel: string; reason: string }[],
+  walkErrors: ImageError[],
   batch: number,
   maxPixels: number,
   onProgress?: (p: ScanProgress) => void,
@@ -209,14 +210,14 @@ async function runScan(
   });
   const attentionOutputs = tapped.outputs.filter((n) => !(plan.expose as string[]).includes(n)); // the tap's attention summaries
   const progress: ScanProgress = { done: 0, total: entries.length, failed: walkErrors.length, reused: 0 };
-  let written = analyser.analyse({ images: [], hidden: [], failures: walkErrors.map((e) => ({ path: e.rel, hash: null, reason: e.reason })), known: [] });
+  let written = analyser.analyse({ images: [], hidden: [], failures: walkErrors.map((e) => ({ ...e, hash: null })), known: [] });
   written.catch(() => {}); // awaited by the first flush
   let pending: Prepared<'ok'>[] = [];
   let failures: ImageFailure[] = [];
   let reused: KnownFile[] = [];
   const flush = async () => {
     const items = pending;
-    const job: BatchJob = { images: items.map((p) => ({ path: p.entry.rel, hash: p.hash!, width: p.width, height: p.height })), hidden: [], failures, known: reused };
+    const job: BatchJob = { images: items.map((p) => ({ path: p.entry.path, hash: p.hash!, width: p.width, height: p.height })), hidden: [], failures, known: reused };
     pending = [];
     failures = [];
     reused = [];
@@ -245,10 +246,10 @@ async function runScan(
   try {
     for await (const p of decoded) {
       if (p.status === 'known') {
-        reused.push({ path: p.entry.rel, hash: p.hash });
+        reused.push({ path: p.entry.path, hash: p.hash });
         progress.reused += 1;
       } else if (p.status === 'error') {
-        failures.push({ path: p.entry.rel, hash: p.hash, reason: p.reason });
+        failures.push({ path: p.entry.path, hash: p.hash, reason: p.reason });
         progress.failed += 1;
       } else pending.push(p);
       if (pending.length >= batch || failures.length + reused.length >= 64) await flush();

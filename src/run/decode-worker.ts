@@ -7,7 +7,7 @@ const options = workerData as DecodeOptions;
 const lookup = await contentLookup(options);
 
 parentPort!.on('message', async ({ id, entry }: { id: number; entry: ImageEntry }) => {
-  if (entry.rawPath) entry.rawPath = Buffer.from(entry.rawPath); // structured clone gives a plain Uint8Array
+  if (typeof entry.file !== 'string') entry.file = Buffer.from(entry.file); // structured clone gives a plain Uint8Array
   const decoded = await decodeFile(entry, options, lookup.known);
   parentPort!.postMessage({ id, decoded }, decoded.status === 'ok' ? [decoded.pixels.buffer as ArrayBuffer] : []);
 });

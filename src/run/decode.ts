@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { describeImageError } from '../images/decode-error.js';
 import { preprocessImage } from '../images/preprocess.js';
 import { readImageFile } from '../images/read.js';
-import { entryPath, type ImageEntry } from '../images/walk.js';
+import type { ImageEntry } from '../images/walk.js';
 import type { PreprocessSpec } from '../model/preprocessor.js';
 
 export interface DecodeOptions {
@@ -52,7 +52,7 @@ export type Decoded =
 export async function decodeFile(entry: ImageEntry, o: DecodeOptions, known: (hash: string) => boolean): Promise<Decoded> {
   let hash: string | null = null;
   try {
-    const bytes = await readImageFile(entryPath(entry));
+    const bytes = await readImageFile(entry.file);
     if (o.hash !== false) {
       hash = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
       if (known(hash)) return { status: 'known', hash };

@@ -32,7 +32,7 @@ describe('reading a listed image', () => {
     copyFileSync(join(IMAGES, 'chelsea.png'), join(dir, 'a.png'));
     writeFileSync(join(dir, 'b.txt'), 'not an image');
     const { entries, errors } = await walkImages(dir);
-    expect(entries.map((e) => e.rel)).toEqual(['a.png']);
+    expect(entries.map((e) => e.path)).toEqual(['a.png']);
     expect(errors).toEqual([]);
     rmSync(join(dir, 'a.png'));
     swap(join(dir, 'a.png'));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { preprocessImage } from '../../src/images/preprocess.js';
-import { entryPath, walkImages } from '../../src/images/walk.js';
+import { walkImages } from '../../src/images/walk.js';
 import { loadModel } from '../../src/model/load.js';
 import type { PreprocessSpec } from '../../src/model/preprocessor.js';
 import { fixtureModel, tempDir } from '../helpers/env.js';
@@ -140,8 +140,8 @@ describe('file names the walk must not lose', () => {
     writeFileSync(join(root, 'caf\\xE9.png'), okPng); // a real name that looks like the escape
     const { entries, errors } = await walkImages(root);
     expect(errors).toEqual([]);
-    expect(entries.map((e) => e.rel)).toEqual(['caf\\xE9.png', 'caf\\xE9.png (non-UTF-8 name)']);
-    for (const e of entries) expect(readFileSync(entryPath(e)).equals(okPng)).toBe(true);
+    expect(entries.map((e) => e.path)).toEqual(['caf\\xE9.png', 'caf\\xE9.png (non-UTF-8 name)']);
+    for (const e of entries) expect(readFileSync(e.file).equals(okPng)).toBe(true);
   });
 
   it('never walks into the scan output folder when it lies inside the image folder', async () => {
@@ -150,7 +150,7 @@ describe('file names the walk must not lose', () => {
     mkdirSync(join(root, 'out'));
     writeFileSync(join(root, 'out', 'figure.png'), await png());
     const { entries } = await walkImages(root, { exclude: [join(root, 'out')] });
-    expect(entries.map((e) => e.rel)).toEqual(['a.png']);
+    expect(entries.map((e) => e.path)).toEqual(['a.png']);
   });
 });
 

@@ -8,7 +8,7 @@ import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readImageFile, readStoredImage, storedImagePath } from '../../src/images/read.js';
-import { entryPath, walkImages } from '../../src/images/walk.js';
+import { walkImages } from '../../src/images/walk.js';
 import { tempDir } from '../helpers/env.js';
 
 const bytesPath = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => Buffer.from(p as string)));
@@ -84,7 +84,7 @@ describe('storedImagePath: the stored relative path back to the bytes on disk', 
     if (!made.every(Boolean)) return;
     const { entries, errors } = await walkImages(root);
     expect(errors).toEqual([]);
-    expect(entries.map((e) => e.rel)).toEqual([
+    expect(entries.map((e) => e.path)).toEqual([
       '\\xFF\\xFE.png',
       '\\xFF\\xFE.png (non-UTF-8 name)',
       'caf\\xE9.png',
@@ -94,9 +94,9 @@ describe('storedImagePath: the stored relative path back to the bytes on disk', 
       'plain.png',
     ]);
     for (const e of entries) {
-      const resolved = await storedImagePath(root, e.rel);
-      expect(Buffer.from(resolved).equals(Buffer.from(entryPath(e))), e.rel).toBe(true);
-      expect((await readStoredImage(root, e.rel)).equals(await readImageFile(entryPath(e))), e.rel).toBe(true);
+      const resolved = await storedImagePath(root, e.path);
+      expect(Buffer.from(resolved).equals(Buffer.from(e.file)), e.path).toBe(true);
+      expect((await readStoredImage(root, e.path)).equals(await readImageFile(e.file)), e.path).toBe(true);
     }
   });
 

@@ -16,7 +16,7 @@ export interface ImageSet {
 export async function imageSet(dir: string, limit?: number): Promise<ImageSet> {
   const walked = await walkImages(resolve(dir));
   const entries = limit !== undefined ? walked.entries.slice(0, limit) : walked.entries;
-  return { dir: resolve(dir), entries, errors: walked.errors.map((e) => ({ path: e.rel, reason: e.reason })) };
+  return { dir: resolve(dir), entries, errors: [...walked.errors] };
 }
 
 /**
@@ -26,9 +26,9 @@ export async function imageSet(dir: string, limit?: number): Promise<ImageSet> {
 export async function forEachBatch(set: ImageSet, preprocess: PreprocessSpec, batch: number, first: boolean, each: (pixels: Float32Array[], rels: string[]) => Promise<void>): Promise<number> {
   let used = 0;
   for await (const b of decodedBatches(set.entries, { preprocess, maxPixels: DEFAULT_LIMITS.maxPixels, hash: false }, batch)) {
-    if (first) for (const f of b.failed) set.errors.push({ path: f.entry.rel, reason: f.reason });
+    if (first) for (const f of b.failed) set.errors.push({ path: f.entry.path, reason: f.reason });
     if (b.ok.length === 0) continue;
-    await each(b.ok.map((d) => d.pixels!), b.ok.map((d) => d.entry.rel));
+    await each(b.ok.map((d) => d.pixels!), b.ok.map((d) => d.entry.path));
     used += b.ok.length;
   }
   if (used === 0) throw new MassivitError('BAD_OPTION', `No usable image in ${set.dir}`);
