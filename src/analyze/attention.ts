@@ -21,11 +21,11 @@ export function sinkTokens(layers: LayerObservation[]): SinkTokens {
   let massive = false;
   for (const l of layers) {
     for (const c of l.cells) {
-      if (c.kind === 'massive' || c.kind === 'near') tokens.add(c.token);
+      if (c.kind === 'massive' || c.kind === 'near-miss') tokens.add(c.token);
       if (c.kind === 'massive') massive = true;
     }
   }
-  return { kind: massive ? 'massive' : tokens.size > 0 ? 'near' : 'none', tokens: [...tokens].sort((a, b) => a - b) };
+  return { kind: massive ? 'massive' : tokens.size > 0 ? 'near-miss' : 'none', tokens: [...tokens].sort((a, b) => a - b) };
 }
 
 /** The tap's attention summary outputs (`….key_mass`, `….cls_row`: float32 [batch, heads, tokens]) by name. */
@@ -133,7 +133,7 @@ export function summarizeAttention(source: AttentionSource, layout: TokenLayout,
   const kinds = { massive: 0, near: 0, none: 0 };
   const tokenCount = new Map<number, number>();
   for (const r of sinkRows) {
-    kinds[r.kind] += 1;
+    kinds[r.kind === 'near-miss' ? 'near' : r.kind] += 1; // scan.json's key (a documented contract) stays `near`
     for (const t of r.tokens) tokenCount.set(t, (tokenCount.get(t) ?? 0) + 1);
   }
   const T = layout.sequenceLength;

@@ -96,11 +96,11 @@ function countImage(c: ImageCounter, file: number): void {
   }
 }
 
-type GroupedKind = 'massive' | 'near';
+type GroupedKind = 'massive' | 'near-miss';
 
 /** Massive and near-miss cells grouped by (layer, dim, token role), in one pass over the store. */
 function groupCells(rows: Iterable<FlaggedCellRow>, layout: TokenLayout): Record<GroupedKind, ActivationGroup[]> {
-  const groups = { massive: new Map<string, GroupAcc>(), near: new Map<string, GroupAcc>() };
+  const groups = { massive: new Map<string, GroupAcc>(), 'near-miss': new Map<string, GroupAcc>() };
   for (const [file, kind, layer, token, dim, value, median] of rows) {
     const role = tokenRole(layout, token);
     const key = `${layer}/${dim}/${role}`;
@@ -120,7 +120,7 @@ function groupCells(rows: Iterable<FlaggedCellRow>, layout: TokenLayout): Record
     if (!t) g.tokenImages.set(token, (t = { images: 0, last: -1 }));
     countImage(t, file);
   }
-  return { massive: finishGroups(groups.massive, layout), near: finishGroups(groups.near, layout) };
+  return { massive: finishGroups(groups.massive, layout), 'near-miss': finishGroups(groups['near-miss'], layout) };
 }
 
 function finishGroups(groups: Map<string, GroupAcc>, layout: TokenLayout): ActivationGroup[] {
@@ -147,21 +147,21 @@ function finishGroups(groups: Map<string, GroupAcc>, layout: TokenLayout): Activ
 }
 
 function layerSummaries(rows: Iterable<LayerRow>): LayerSummary[] {
-  const acc = new Map<number, { n: number; top1: number; top2: number; top3: number; median: number; massive: number; near: number }>();
+  const acc = new Map<number, { n: number; top1: number; top2: number; top3: number; median: number; massive: number; nearMiss: number }>();
   for (const r of rows) {
-    const a = acc.get(r.layer) ?? { n: 0, top1: 0, top2: 0, top3: 0, median: 0, massive: 0, near: 0 };
+    const a = acc.get(r.layer) ?? { n: 0, top1: 0, top2: 0, top3: 0, median: 0, massive: 0, nearMiss: 0 };
     a.n += 1;
     a.top1 += r.top1;
     a.top2 += r.top2;
     a.top3 += r.top3;
     a.median += r.median;
     if (r.massiveCount > 0) a.massive += 1;
-    if (r.topKind === 'near') a.near += 1;
+    if (r.topKind === 'near-miss') a.nearMiss += 1;
     acc.set(r.layer, a);
   }
   return [...acc]
     .sort((x, y) => x[0] - y[0])
-    .map(([layer, a]) => ({ layer, top1: a.top1 / a.n, top2: a.top2 / a.n, top3: a.top3 / a.n, median: a.median / a.n, imagesWithMassive: a.massive, imagesWithNearMiss: a.near }));
+    .map(([layer, a]) => ({ layer, top1: a.top1 / a.n, top2: a.top2 / a.n, top3: a.top3 / a.n, median: a.median / a.n, imagesWithMassive: a.massive, imagesWithNearMiss: a.nearMiss }));
 }
 
 function outlierFeatures(rows: Iterable<OutlierRow>): OutlierFeature[] {
@@ -183,7 +183,7 @@ function span(groups: ActivationGroup[]): { firstLayer: number | null; lastLayer
 }
 
 export function summarize(source: SummarySource, layout: TokenLayout): DatasetSummary {
-  const { massive, near: nearMisses } = groupCells(source.flaggedCells(), layout);
+  const { massive, 'near-miss': nearMisses } = groupCells(source.flaggedCells(), layout);
   const layers = layerSummaries(source.layers());
   const nonFinite = source.nonFinite ? summarizeNonFinite(source.nonFinite(), layers) : undefined;
   return {

@@ -25,7 +25,7 @@ export const DEFAULT_CRITERIA: ScanCriteria = {
   outlierShare: 0.25,
 };
 
-export type CellKind = 'massive' | 'near' | 'outlier' | 'top';
+export type CellKind = 'massive' | 'near-miss' | 'outlier' | 'top';
 
 export function validateCriteria(c: ScanCriteria): ScanCriteria {
   const positive: (keyof ScanCriteria)[] = ['absThreshold', 'ratioThreshold', 'outlierRatio'];
@@ -42,6 +42,6 @@ export function classifyCell(value: number, median: number, c: ScanCriteria, out
   const ratio = median > 0 ? abs / median : Infinity;
   if (outlierDim && abs > c.outlierRatio * median) return 'outlier';
   if (abs > c.absThreshold && ratio >= c.ratioThreshold) return 'massive';
-  if (abs > c.absThreshold * c.nearMissFactor && ratio >= c.ratioThreshold * c.nearMissFactor) return 'near';
+  if (abs > c.absThreshold * c.nearMissFactor && ratio >= c.ratioThreshold * c.nearMissFactor) return 'near-miss';
   return 'top';
 }

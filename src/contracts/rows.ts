@@ -29,8 +29,8 @@ export interface LayerObservation {
 
 /** The tokens whose received attention is measured, per image. */
 export interface SinkTokens {
-  /** 'massive' when the image has massive cells, else 'near' when it has near-miss cells, else 'none'. */
-  kind: 'massive' | 'near' | 'none';
+  /** 'massive' when the image has massive cells, else 'near-miss' when it has near-miss cells, else 'none'. */
+  kind: 'massive' | 'near-miss' | 'none';
   /** Tokens holding a massive or near-miss cell at any layer of this image, ascending. */
   tokens: number[];
 }
@@ -81,7 +81,7 @@ export interface KnownFile {
 // What the store reads back, in file-path order (the same order in a single, resumed or merged scan gives the same bits).
 
 /** A massive or near-miss cell with its layer's median: [file rowid, kind, layer, token, dim, value, median]. */
-export type FlaggedCellRow = [number, 'massive' | 'near', number, number, number, number, number];
+export type FlaggedCellRow = [number, 'massive' | 'near-miss', number, number, number, number, number];
 
 export interface LayerRow {
   layer: number;

@@ -45,7 +45,7 @@ export interface CompareResult {
 interface Entry extends CompareSeries {
   dir: string;
   massive: RoleCounts;
-  near: RoleCounts;
+  nearMiss: RoleCounts;
   exact: boolean;
 }
 
@@ -58,8 +58,8 @@ function load(dirs: string[], notes: string[]): Entry[] {
       if (!db) notes.push(`${d}: no scan.sqlite, role counts estimated from scan.json (images × groups)`);
       const layout = layoutOf(scan);
       const massive = db ? roleCounts(db, layout, 'massive') : roleCountsFromSummary(scan, 'massive');
-      const near = db ? roleCounts(db, layout, 'near') : roleCountsFromSummary(scan, 'near');
-      return { dir, scan, name: scan.model.name, massive, near, exact: !!db };
+      const nearMiss = db ? roleCounts(db, layout, 'near-miss') : roleCountsFromSummary(scan, 'near-miss');
+      return { dir, scan, name: scan.model.name, massive, nearMiss, exact: !!db };
     } finally {
       db?.close();
     }
@@ -77,7 +77,7 @@ const percent = (share: number) => (share > 0 && share < 0.1 ? `${(100 * share).
 
 /** The role holding most massive cells (or near-misses when there are none), with its share. */
 function dominant(e: Entry): { kind: string; role: TokenRole; share: number } | null {
-  const [kind, c] = total(e.massive) > 0 ? ['massive activations', e.massive] : total(e.near) > 0 ? ['near-misses', e.near] : ['', e.massive];
+  const [kind, c] = total(e.massive) > 0 ? ['massive activations', e.massive] : total(e.nearMiss) > 0 ? ['near-misses', e.nearMiss] : ['', e.massive];
   if (!kind) return null;
   const role = ROLES.reduce((a, b) => (c[b] > c[a] ? b : a));
   return { kind, role, share: c[role] / total(c) };
@@ -216,8 +216,8 @@ export async function writeComparison(scanDirs: string[], opts: CompareOptions):
   const depths = new Set(entries.map((e) => e.scan.model.numLayers));
   if (depths.size > 1) charts['compare-layer-curves-normalised'] = compareCurvesChart(entries, true);
   charts['compare-roles'] = compareRolesChart(entries.map((e) => e.name), entries.map((e) => e.massive), 'Massive activations by token role');
-  const anyNear = entries.some((e) => total(e.near) > 0);
-  if (anyNear) charts['compare-near-roles'] = compareRolesChart(entries.map((e) => e.name), entries.map((e) => e.near), 'Near-misses by token role');
+  const anyNear = entries.some((e) => total(e.nearMiss) > 0);
+  if (anyNear) charts['compare-near-roles'] = compareRolesChart(entries.map((e) => e.name), entries.map((e) => e.nearMiss), 'Near-misses by token role');
   charts['compare-emergence'] = compareEmergenceChart(entries);
   const norms = normsSection(entries, charts, depths.size > 1);
   const sinks = sinkSection(entries, charts, depths.size > 1);

@@ -60,7 +60,7 @@ async function whereData(db: Db | undefined, scan: ScanJson, notes: string[], ph
     return { kind: null, grid: [], thumbs: [] };
   }
   const layout = layoutOf(scan);
-  const kind: CellKindShown | null = scan.massive.length > 0 ? 'massive' : scan.nearMisses.length > 0 ? 'near' : null;
+  const kind: CellKindShown | null = scan.massive.length > 0 ? 'massive' : scan.nearMisses.length > 0 ? 'near-miss' : null;
   if (!kind) return { kind, grid: [], thumbs: [] };
   const grid = positionCounts(db, layout, kind);
   const top: TopImage[] = topImages(db, layout, kind, TOP_IMAGES);

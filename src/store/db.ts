@@ -5,6 +5,8 @@
  */
 import Database from 'better-sqlite3';
 import type { ImageAttention, ImageFailure, ImageResult, KnownFile } from '../contracts/rows.js';
+import { migrateStore } from './migrate.js';
+import { quoteId } from './sql.js';
 
 export type { ImageFailure, ImageResult, KnownFile } from '../contracts/rows.js';
 
@@ -32,7 +34,7 @@ CREATE TABLE IF NOT EXISTS outlier_dims (
 CREATE TABLE IF NOT EXISTS attn_sinks (hash TEXT PRIMARY KEY, kind TEXT NOT NULL, size INTEGER NOT NULL, tokens TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS attn (
   hash TEXT NOT NULL, block INTEGER NOT NULL, head INTEGER NOT NULL, sink_share REAL NOT NULL, cls_share REAL NOT NULL,
-  reg_share REAL NOT NULL, cls_sink_share REAL NOT NULL, PRIMARY KEY (hash, block, head)
+  register_share REAL NOT NULL, cls_to_sink_share REAL NOT NULL, PRIMARY KEY (hash, block, head)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS attn_maps (hash TEXT NOT NULL, block INTEGER NOT NULL, cls_row BLOB NOT NULL, PRIMARY KEY (hash, block)) WITHOUT ROWID;
 -- NaN / ±Inf cells of an (image, layer), only where there are any (analyze/non-finite.ts).
@@ -46,6 +48,7 @@ export function openStore(path: string): Db {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
+  migrateStore(db);
   return db;
 }
 
@@ -103,7 +106,7 @@ export function makeWriter(db: Db): Writer {
 
 function attentionWriter(db: Db): (hash: string, a: ImageAttention) => void {
   const sinks = db.prepare('INSERT OR REPLACE INTO attn_sinks (hash, kind, size, tokens) VALUES (?, ?, ?, ?)');
-  const head = db.prepare('INSERT OR REPLACE INTO attn (hash, block, head, sink_share, cls_share, reg_share, cls_sink_share) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const head = db.prepare('INSERT OR REPLACE INTO attn (hash, block, head, sink_share, cls_share, register_share, cls_to_sink_share) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const map = db.prepare('INSERT OR REPLACE INTO attn_maps (hash, block, cls_row) VALUES (?, ?, ?)');
   return (hash, a) => {
     sinks.run(hash, a.sinks.kind, a.sinks.tokens.length, JSON.stringify(a.sinks.tokens));
@@ -124,6 +127,6 @@ function contentTables(db: Db): string[] {
 export function pruneOrphans(db: Db): void {
   db.transaction(() => {
     const orphan = "hash NOT IN (SELECT hash FROM files WHERE status = 'ok' AND hash IS NOT NULL)";
-    for (const t of contentTables(db)) db.exec(`DELETE FROM "${t}" WHERE ${orphan}`);
+    for (const t of contentTables(db)) db.exec(`DELETE FROM ${quoteId(t)} WHERE ${orphan}`);
   })();
 }

@@ -7,14 +7,12 @@
 import { basename } from 'node:path';
 import { MassivitError, errorMessage } from '../contracts/errors.js';
 import type { Db } from './db.js';
+import { quoteId } from './sql.js';
+import { currentColumns } from './migrate.js';
 
 interface TableInfo {
   name: string;
   sql: string;
-}
-
-function quoteId(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 function tables(db: Db, schema: string): TableInfo[] {
@@ -53,11 +51,10 @@ export function copyShardRows(target: Db, shardPath: string, shown: string): voi
       for (const t of tables(target, 'shard')) {
         const existing = columns(target, 'main', t.name);
         if (existing.length === 0) target.exec(t.sql); // a table this version does not create: keep it as the shard has it
-        const cols = columns(target, 'shard', t.name);
-        const missing = cols.filter((c) => !columns(target, 'main', t.name).includes(c));
+        const cols = currentColumns(target, 'shard', t.name); // a shard written before the rename reads in today's names
+        const missing = cols.names.filter((c) => !columns(target, 'main', t.name).includes(c));
         if (missing.length > 0) throw new MassivitError('BAD_OUTPUT', `${shown}: table ${t.name} has columns this version does not know (${missing.join(', ')})`, 'Merge with the massivit version that wrote the shards');
-        const list = cols.map(quoteId).join(', ');
-        target.exec(`INSERT OR IGNORE INTO main.${quoteId(t.name)} (${list}) SELECT ${list} FROM shard.${quoteId(t.name)}`);
+        target.exec(`INSERT OR IGNORE INTO main.${quoteId(t.name)} (${cols.names.map(quoteId).join(', ')}) SELECT ${cols.select.join(', ')} FROM shard.${quoteId(t.name)}`);
       }
     })();
   } finally {

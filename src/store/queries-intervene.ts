@@ -7,8 +7,8 @@ export interface StoredCell {
 }
 
 /** Massive cells of the layer found by the scan (every image's), else its near-miss cells; undefined when neither. */
-export function scanCells(db: Db, layer: number): { cells: StoredCell[]; kind: 'massive' | 'near' } | undefined {
-  for (const kind of ['massive', 'near'] as const) {
+export function scanCells(db: Db, layer: number): { cells: StoredCell[]; kind: 'massive' | 'near-miss' } | undefined {
+  for (const kind of ['massive', 'near-miss'] as const) {
     const cells = db
       .prepare(`SELECT DISTINCT c.token, c.dim FROM files f JOIN cells c ON c.hash = f.hash WHERE f.status = 'ok' AND c.layer = ? AND c.kind = ? ORDER BY c.token, c.dim`)
       .all(layer, kind) as StoredCell[];

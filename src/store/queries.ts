@@ -28,7 +28,7 @@ export function flaggedCellRows(db: Db): Iterable<FlaggedCellRow> {
     .prepare(
       `SELECT f.rowid, c.kind, c.layer, c.token, c.dim, c.value, l.median FROM files f
        JOIN cells c ON c.hash = f.hash JOIN layers l ON l.hash = c.hash AND l.layer = c.layer
-       WHERE f.status = 'ok' AND c.kind IN ('massive', 'near') ORDER BY f.path, c.layer, c.rank`,
+       WHERE f.status = 'ok' AND c.kind IN ('massive', 'near-miss') ORDER BY f.path, c.layer, c.rank`,
     )
     .raw(true)
     .iterate() as Iterable<FlaggedCellRow>;
@@ -83,8 +83,8 @@ export function sinkRows(db: Db): SinkRow[] {
 export function headRows(db: Db): Iterable<HeadRow> {
   return db
     .prepare(
-      `SELECT a.block, a.head, a.sink_share AS sinkShare, a.cls_share AS clsShare, a.reg_share AS registerShare,
-         a.cls_sink_share AS clsToSinkShare, s.size AS sinkSize FROM files f
+      `SELECT a.block, a.head, a.sink_share AS sinkShare, a.cls_share AS clsShare, a.register_share AS registerShare,
+         a.cls_to_sink_share AS clsToSinkShare, s.size AS sinkSize FROM files f
        JOIN attn a ON a.hash = f.hash JOIN attn_sinks s ON s.hash = f.hash WHERE f.status = 'ok' ORDER BY f.path, a.block, a.head`,
     )
     .iterate() as Iterable<HeadRow>;

@@ -9,6 +9,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { Db } from './db.js';
+import { presentAsCurrent } from './migrate.js';
 
 /** Bytes 18 and 19 of the SQLite header: 1 = rollback journal, 2 = WAL. */
 function isWal(path: string): boolean {
@@ -22,6 +23,12 @@ function isWal(path: string): boolean {
 }
 
 export function openStoreForReading(path: string): Db {
+  const db = open(path);
+  presentAsCurrent(db);
+  return db;
+}
+
+function open(path: string): Db {
   if (!isWal(path) || existsSync(`${path}-wal`)) return new Database(path, { readonly: true, fileMustExist: true });
   const bytes = readFileSync(path);
   bytes[18] = 1; // read the copy as a rollback-journal database (its content is complete without a WAL)

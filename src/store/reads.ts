@@ -55,7 +55,7 @@ function fingerprintOf(db: Db): { preprocess?: PreprocessSpec; maxPixels?: unkno
   }
 }
 
-export type CellKindShown = 'massive' | 'near';
+export type CellKindShown = 'massive' | 'near-miss';
 
 /** Images (files) with a cell of `kind` at each patch position, any layer: grid[row][col]. */
 export function positionCounts(db: Db, layout: TokenLayout, kind: CellKindShown): number[][] {
