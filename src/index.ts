@@ -16,7 +16,7 @@ export { applyTap, type TapPlan, type Reduce, type TappedGraph } from './tap/pla
 export { cellsAt, type Edit, type CellsEdit, type EditInputs, type EditValues } from './tap/edits.js';
 export { attentionBiasAt, type AttentionBiasEdit } from './tap/edits.js';
 // images
-export { walkImages } from './images/walk.js';
+export { walkImages, type ImageEntry, type WalkResult } from './images/walk.js';
 export { preprocessImage } from './images/preprocess.js';
 export { parseShard, shardFromEnv, type Shard } from './images/shard.js';
 // run: the one runner

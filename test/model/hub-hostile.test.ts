@@ -4,44 +4,25 @@
  * must end (short test-set timeouts), with a one-line error, a cache that never held more than the
  * announced bytes, and a .part the next pull can resume.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { MassivitError } from '../../src/contracts/errors.js';
 import { hubConfig } from '../../src/model/hub/client.js';
 import { hubLimits } from '../../src/model/hub/http.js';
 import { pullModel, type PullOptions } from '../../src/model/hub/pull.js';
-import { fixtureModel, tempDir } from '../helpers/env.js';
-import { gzipPadding, noFaults, sha256, startHub, startStalledServer, startUnconnectable, type HubServer } from '../helpers/hub-server.js';
-import { fixtureRepos } from '../helpers/hub-repos.js';
+import { fixtureModel } from '../helpers/env.js';
+import { gzipPadding, sha256, startStalledServer, startUnconnectable } from '../helpers/hub-server.js';
+import { filesUnder, useFixtureHub } from '../helpers/hub-fixture.js';
 
-let hub: HubServer;
-let work: string;
+const fx = useFixtureHub('pull-hostile');
+const { models, cache } = fx;
 const REPO = 'test-org/tiny-dinov2-reg';
 const ONNX = readFileSync(join(fixtureModel('tiny-dinov2-reg-op14'), 'model.onnx'));
 const BLOB = sha256(ONNX);
-
-beforeAll(async () => {
-  hub = await startHub(fixtureRepos());
-});
-afterAll(async () => hub?.close());
-beforeEach(() => {
-  hub.log.length = 0;
-  Object.assign(hub.faults, noFaults());
-  work = tempDir('pull-hostile');
-});
-
-const models = () => join(work, 'models');
-const cache = () => join(work, 'cache');
 /** Short timeouts and back-off so each failure takes well under a second. */
 function opts(extra: Partial<PullOptions> = {}): PullOptions {
-  return { repo: REPO, modelsDir: models(), cacheDir: cache(), env: { HF_ENDPOINT: hub.url }, limits: { idleTimeoutMs: 300, connectTimeoutMs: 1000, backoffMs: 10, retries: 1 }, ...extra };
-}
-function files(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)));
+  return { repo: REPO, modelsDir: models(), cacheDir: cache(), env: { HF_ENDPOINT: fx.hub.url }, limits: { idleTimeoutMs: 300, connectTimeoutMs: 1000, backoffMs: 10, retries: 1 }, ...extra };
 }
 const onnxPart = () => join(cache(), 'models--test-org--tiny-dinov2-reg', 'blobs', `${BLOB}.part`);
 const partSize = () => (existsSync(onnxPart()) ? statSync(onnxPart()).size : 0);
@@ -52,7 +33,7 @@ async function failure(p: Promise<unknown>): Promise<{ err: MassivitError; ms: n
   expect((err as Error).message).not.toMatch(/\n/);
   return { err: err as MassivitError, ms: Date.now() - t0 };
 }
-const cdnGets = () => hub.log.filter((l) => l.server === 'cdn' && l.method === 'GET');
+const cdnGets = () => fx.hub.log.filter((l) => l.server === 'cdn' && l.method === 'GET');
 
 describe('models pull: timeouts', () => {
   it('a server that accepts and never answers: fails after its --timeout, retried once, naming the timeout', async () => {
@@ -100,7 +81,7 @@ describe('models pull: timeouts', () => {
   });
 
   it('a download that drips then stalls: idle timeout, .part kept, and the next pull resumes it with Range', async () => {
-    hub.faults.drip.set('onnx/model.onnx', 1000);
+    fx.hub.faults.drip.set('onnx/model.onnx', 1000);
     const notices: string[] = [];
     const { err } = await failure(pullModel(opts({ onNotice: (m) => notices.push(m) })));
     expect(err.code).toBe('NETWORK');
@@ -109,10 +90,10 @@ describe('models pull: timeouts', () => {
     expect(notices).toContain('onnx/model.onnx: no data for 300 ms (--timeout, MASSIVIT_HUB_TIMEOUT_MS); resuming at byte 1000 (attempt 2 of 2)');
     expect(cdnGets().map((l) => l.range)).toEqual([undefined, 'bytes=1000-']);
     expect(partSize()).toBe(2000);
-    expect(files(models())).toEqual([]);
+    expect(filesUnder(models())).toEqual([]);
 
-    hub.faults.drip.clear();
-    hub.log.length = 0;
+    fx.hub.faults.drip.clear();
+    fx.hub.log.length = 0;
     const r = await pullModel(opts());
     expect(cdnGets().map((l) => l.range)).toEqual(['bytes=2000-']);
     expect(sha256(readFileSync(join(r.dir, 'onnx/model.onnx')))).toBe(BLOB);
@@ -144,14 +125,14 @@ describe('models pull: timeouts', () => {
   });
 
   it('a listing that stalls half-way: the idle timeout, as a one-line network error', async () => {
-    hub.faults.dripListing = 20;
+    fx.hub.faults.dripListing = 20;
     const { err } = await failure(pullModel(opts()));
     expect(err.code).toBe('NETWORK');
     expect(err.message).toMatch(/^http:\/\/127\.0\.0\.1:\d+ timed out while fetching the file list of test-org\/tiny-dinov2-reg@main: no data for 300 ms \(--timeout, MASSIVIT_HUB_TIMEOUT_MS\); .* not in the cache/);
   });
 
   it('a body that trickles below --min-speed is a stall too: resumed, then given up with the .part kept', async () => {
-    hub.faults.trickle.set('onnx/model.onnx', 20); // 50 bytes/s, never silent for 300 ms
+    fx.hub.faults.trickle.set('onnx/model.onnx', 20); // 50 bytes/s, never silent for 300 ms
     const notices: string[] = [];
     const { err } = await failure(pullModel(opts({ limits: { idleTimeoutMs: 300, minSpeed: 1000, retries: 1, backoffMs: 10 }, onNotice: (m) => notices.push(m) })));
     expect(err.message).toMatch(/^Download of onnx\/model\.onnx from test-org\/tiny-dinov2-reg stopped at \d+ of \d+ bytes: slower than 1000 bytes\/s for 300 ms \(--min-speed, MASSIVIT_HUB_MIN_SPEED\)$/);
@@ -161,7 +142,7 @@ describe('models pull: timeouts', () => {
   });
 
   it('a 503 is retried after the back-off and the pull goes on', async () => {
-    hub.faults.unavailable.set('config.json', 1);
+    fx.hub.faults.unavailable.set('config.json', 1);
     const notices: string[] = [];
     const r = await pullModel(opts({ onNotice: (m) => notices.push(m) }));
     expect(notices).toContainEqual(expect.stringMatching(/^config\.json of test-org\/tiny-dinov2-reg: HTTP 503 from http:\/\/127\.0\.0\.1:\d+; retrying in 10 ms \(attempt 2 of 2\)$/));
@@ -171,55 +152,55 @@ describe('models pull: timeouts', () => {
 
 describe('models pull: bodies larger than announced', () => {
   it('more bytes than the listing says (no Content-Length): stops at the listed size, and the kept bytes verify later', async () => {
-    hub.faults.oversize.set('onnx/model.onnx', { extra: 8 << 20, announce: false });
+    fx.hub.faults.oversize.set('onnx/model.onnx', { extra: 8 << 20, announce: false });
     const { err } = await failure(pullModel(opts()));
     expect(err.message).toBe(`onnx/model.onnx of ${REPO}: the server sent more than the announced ${ONNX.length} bytes; stopped at ${ONNX.length} bytes and refused the rest`);
     expect(partSize()).toBe(ONNX.length); // 8 MiB offered, not one byte past the listing written
-    expect(files(models())).toEqual([]);
+    expect(filesUnder(models())).toEqual([]);
     // The bytes that fit are the file's: the next pull verifies them without downloading anything.
-    hub.faults.oversize.clear();
-    hub.log.length = 0;
+    fx.hub.faults.oversize.clear();
+    fx.hub.log.length = 0;
     const r = await pullModel(opts());
     expect(cdnGets()).toEqual([]);
     expect(sha256(readFileSync(join(r.dir, 'onnx/model.onnx')))).toBe(BLOB);
   });
 
   it('a Content-Length above the listed size: refused before a byte is written', async () => {
-    hub.faults.oversize.set('onnx/model.onnx', { extra: 1 << 20, announce: true });
+    fx.hub.faults.oversize.set('onnx/model.onnx', { extra: 1 << 20, announce: true });
     const { err } = await failure(pullModel(opts()));
     expect(err.message).toBe(`onnx/model.onnx of ${REPO}: the server announced ${ONNX.length + (1 << 20)} bytes but the hub's listing says ${ONNX.length}; refusing it before writing anything`);
     expect(partSize()).toBe(0);
   });
 
   it('bytes past Content-Length on the wire are never read into the file', async () => {
-    hub.faults.pastLength.add('onnx/model.onnx');
+    fx.hub.faults.pastLength.add('onnx/model.onnx');
     const r = await pullModel(opts());
     expect(sha256(readFileSync(join(r.dir, 'onnx/model.onnx')))).toBe(BLOB);
     expect(statSync(join(cache(), 'models--test-org--tiny-dinov2-reg', 'blobs', BLOB)).size).toBe(ONNX.length);
   });
 
   it('a gzip-encoded body (a bomb: the file plus 64 MiB of zeros) is refused, not inflated', async () => {
-    hub.faults.gzip.set('onnx/model.onnx', gzipPadding(64 << 20));
+    fx.hub.faults.gzip.set('onnx/model.onnx', gzipPadding(64 << 20));
     const { err } = await failure(pullModel(opts()));
     expect(err.message).toBe(`onnx/model.onnx of ${REPO}: the server sent a 'gzip'-encoded body although massivit asked for the plain bytes (Accept-Encoding: identity); refusing it`);
     expect(partSize()).toBe(0);
-    expect(files(models())).toEqual([]);
+    expect(filesUnder(models())).toEqual([]);
   });
 
   it('a gzip-encoded listing that inflates past 64 MiB is refused at the cap', async () => {
-    hub.faults.gzipListing = gzipPadding(80 << 20, 0x20);
+    fx.hub.faults.gzipListing = gzipPadding(80 << 20, 0x20);
     const { err } = await failure(pullModel(opts()));
     expect(err.message).toMatch(/^The hub's gzip answer for the file list of test-org\/tiny-dinov2-reg@main does not inflate within 67108864 bytes/);
-    expect(files(cache())).toEqual([]);
+    expect(filesUnder(cache())).toEqual([]);
   });
 
   it('with no size announced anywhere, --max-size caps the body, and the unverifiable bytes are deleted', async () => {
-    Object.assign(hub.faults, { noBlobs: true, unsized: true });
-    hub.faults.oversize.set('onnx/model.onnx', { extra: 8 << 20, announce: false }); // chunked: no Content-Length
+    Object.assign(fx.hub.faults, { noBlobs: true, unsized: true });
+    fx.hub.faults.oversize.set('onnx/model.onnx', { extra: 8 << 20, announce: false }); // chunked: no Content-Length
     const { err } = await failure(pullModel(opts({ limits: { maxBytes: '100K', backoffMs: 10 } })));
     expect(err.message).toBe(`onnx/model.onnx of ${REPO}: the server sent more than the 102400 bytes allowed (--max-size); stopped at 102400 bytes and refused the rest`);
     expect(partSize()).toBe(0);
-    expect(files(models())).toEqual([]);
+    expect(filesUnder(models())).toEqual([]);
   });
 
   it('a file larger than --max-size is refused before downloading', async () => {
@@ -255,16 +236,16 @@ describe('models pull: limits and credentials', () => {
 
   it('credentials in HF_ENDPOINT go as Basic auth to the hub only, and into no URL, manifest or cache file', async () => {
     const secret = 'pa55-w0rd-do-not-print';
-    const endpoint = hub.url.replace('http://', `http://mirror-user:${secret}@`);
-    expect(hubConfig({ HF_ENDPOINT: endpoint })).toEqual({ endpoint: hub.url, basic: `mirror-user:${secret}` });
+    const endpoint = fx.hub.url.replace('http://', `http://mirror-user:${secret}@`);
+    expect(hubConfig({ HF_ENDPOINT: endpoint })).toEqual({ endpoint: fx.hub.url, basic: `mirror-user:${secret}` });
     expect(hubConfig({ HF_ENDPOINT: 'https://a%20b:p%zz@mirror.example/' })).toEqual({ endpoint: 'https://mirror.example', basic: 'a b:p%zz' });
     const r = await pullModel(opts({ env: { HF_ENDPOINT: endpoint } }));
     const basic = `Basic ${Buffer.from(`mirror-user:${secret}`).toString('base64')}`;
-    expect(hub.log.filter((l) => l.server === 'hub').every((l) => l.auth === basic)).toBe(true);
+    expect(fx.hub.log.filter((l) => l.server === 'hub').every((l) => l.auth === basic)).toBe(true);
     expect(cdnGets().length).toBeGreaterThan(0);
-    expect(hub.log.filter((l) => l.server === 'cdn').every((l) => l.auth === undefined)).toBe(true);
-    for (const root of [models(), cache()]) for (const f of files(root)) expect(readFileSync(join(root, f), 'latin1')).not.toContain(secret);
-    expect(JSON.parse(readFileSync(join(r.dir, '.massivit-pull.json'), 'utf8')).endpoint).toBe(hub.url);
+    expect(fx.hub.log.filter((l) => l.server === 'cdn').every((l) => l.auth === undefined)).toBe(true);
+    for (const root of [models(), cache()]) for (const f of filesUnder(root)) expect(readFileSync(join(root, f), 'latin1')).not.toContain(secret);
+    expect(JSON.parse(readFileSync(join(r.dir, '.massivit-pull.json'), 'utf8')).endpoint).toBe(fx.hub.url);
     // An unparsable endpoint is echoed with its credentials hidden.
     let err: unknown;
     try {

@@ -4,42 +4,21 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, relative } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { MassivitError } from '../../src/contracts/errors.js';
 import { loadModel } from '../../src/model/load.js';
 import { pullModel, type PullOptions } from '../../src/model/hub/pull.js';
-import { fixtureModel, tempDir } from '../helpers/env.js';
-import { noFaults, sha256, startHub, type HubServer } from '../helpers/hub-server.js';
-import { fixtureRepos } from '../helpers/hub-repos.js';
+import { fixtureModel } from '../helpers/env.js';
+import { sha256 } from '../helpers/hub-server.js';
+import { filesUnder, useFixtureHub } from '../helpers/hub-fixture.js';
 
-let hub: HubServer;
-let work: string;
-
-beforeAll(async () => {
-  hub = await startHub(fixtureRepos());
-});
-afterAll(async () => hub?.close());
-beforeEach(() => {
-  hub.log.length = 0;
-  Object.assign(hub.faults, noFaults());
-  work = tempDir('pull');
-});
-
-const models = () => join(work, 'models');
-const cache = () => join(work, 'cache');
+const fx = useFixtureHub('pull');
+const { models, cache } = fx;
 function opts(repo: string, extra: Partial<PullOptions> = {}): PullOptions {
-  return { repo, modelsDir: models(), cacheDir: cache(), env: { HF_ENDPOINT: hub.url }, limits: { backoffMs: 5 }, ...extra };
+  return { repo, modelsDir: models(), cacheDir: cache(), env: { HF_ENDPOINT: fx.hub.url }, limits: { backoffMs: 5 }, ...extra };
 }
-/** Every file under a folder, relative, sorted ([] when it does not exist). */
-function tree(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
-}
-const fileGets = () => hub.log.filter((r) => r.method === 'GET' && (r.server === 'cdn' || r.path.includes('/resolve/')));
+const fileGets = () => fx.hub.log.filter((r) => r.method === 'GET' && (r.server === 'cdn' || r.path.includes('/resolve/')));
 async function failure(p: Promise<unknown>): Promise<MassivitError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(MassivitError);
@@ -52,7 +31,7 @@ describe('models pull: happy path', () => {
     expect(r.name).toBe('tiny-dinov2-reg');
     expect(r.variant).toBe('fp32');
     expect(r.files.every((f) => !f.cached)).toBe(true);
-    expect(tree(models())).toEqual(['tiny-dinov2-reg/.massivit-pull.json', 'tiny-dinov2-reg/config.json', 'tiny-dinov2-reg/onnx/model.onnx', 'tiny-dinov2-reg/preprocessor_config.json']);
+    expect(filesUnder(models())).toEqual(['tiny-dinov2-reg/.massivit-pull.json', 'tiny-dinov2-reg/config.json', 'tiny-dinov2-reg/onnx/model.onnx', 'tiny-dinov2-reg/preprocessor_config.json']);
     const onnx = readFileSync(join(r.dir, 'onnx/model.onnx'));
     expect(sha256(onnx)).toBe(sha256(readFileSync(join(fixtureModel('tiny-dinov2-reg-op14'), 'model.onnx'))));
     const spec = loadModel(r.dir);
@@ -61,17 +40,17 @@ describe('models pull: happy path', () => {
     expect(spec.precision).toBe('fp32');
     expect(spec.warnings).toEqual([]);
     // Only the cache holds blobs; no .part or staging folder anywhere.
-    expect(tree(cache()).filter((p) => p.endsWith('.part'))).toEqual([]);
+    expect(filesUnder(cache()).filter((p) => p.endsWith('.part'))).toEqual([]);
     expect(readdirSync(models())).toEqual(['tiny-dinov2-reg']);
     // The LFS file went through the hub's 302 to the CDN, which saw no credentials.
-    expect(hub.log.some((l) => l.server === 'cdn' && l.method === 'GET')).toBe(true);
+    expect(fx.hub.log.some((l) => l.server === 'cdn' && l.method === 'GET')).toBe(true);
     const manifest = JSON.parse(readFileSync(join(r.dir, '.massivit-pull.json'), 'utf8'));
-    expect(manifest).toMatchObject({ repo: 'test-org/tiny-dinov2-reg', revision: 'main', commit: r.commit, variant: 'fp32', endpoint: hub.url });
+    expect(manifest).toMatchObject({ repo: 'test-org/tiny-dinov2-reg', revision: 'main', commit: r.commit, variant: 'fp32', endpoint: fx.hub.url });
   });
 
   it('reuses the cache: a second pull makes no file GET, and another name is a local copy', async () => {
     await pullModel(opts('test-org/tiny-dinov2-reg'));
-    hub.log.length = 0;
+    fx.hub.log.length = 0;
     const again = await pullModel(opts('test-org/tiny-dinov2-reg'));
     expect(again.upToDate).toBe(true);
     expect(again.files.every((f) => f.cached)).toBe(true);
@@ -79,7 +58,7 @@ describe('models pull: happy path', () => {
     expect(copy.upToDate).toBe(false);
     expect(copy.files.every((f) => f.cached)).toBe(true);
     expect(fileGets()).toEqual([]);
-    expect(hub.log.every((l) => l.path.startsWith('/api/models/test-org/tiny-dinov2-reg/revision/main'))).toBe(true);
+    expect(fx.hub.log.every((l) => l.path.startsWith('/api/models/test-org/tiny-dinov2-reg/revision/main'))).toBe(true);
     expect(loadModel(copy.dir).arch.family).toBe('dinov2_with_registers');
   });
 
@@ -88,7 +67,7 @@ describe('models pull: happy path', () => {
     const r = await pullModel(opts('test-org/tiny-clip', { onNotice: (m) => notices.push(m) }));
     expect(r.files.map((f) => f.local)).toEqual(['config.json', 'preprocessor_config.json', 'onnx/vision_model.onnx']);
     expect(notices.join('\n')).toMatch(/vision tower only/);
-    expect(hub.log.some((l) => /text_model|\/onnx\/model\.onnx/.test(l.path))).toBe(false);
+    expect(fx.hub.log.some((l) => /text_model|\/onnx\/model\.onnx/.test(l.path))).toBe(false);
     expect(loadModel(r.dir).arch.family).toBe('clip_vision_model');
   });
 
@@ -122,11 +101,11 @@ describe('models pull: happy path', () => {
 
 describe('models pull: resume, hashes and errors', () => {
   it('resumes a truncated download with Range: bytes=N- and verifies it', async () => {
-    hub.faults.truncate.set('onnx/model.onnx', 1);
+    fx.hub.faults.truncate.set('onnx/model.onnx', 1);
     const notices: string[] = [];
     const r = await pullModel(opts('test-org/tiny-dinov2-reg', { onNotice: (m) => notices.push(m) }));
     expect(notices).toEqual([expect.stringMatching(/^onnx\/model\.onnx: the connection (dropped|closed)\b.*; resuming at byte [1-9]\d* \(attempt 2 of 3\)$/)]);
-    const gets = hub.log.filter((l) => l.server === 'cdn' && l.path.endsWith(sha256(readFileSync(join(r.dir, 'onnx/model.onnx')))));
+    const gets = fx.hub.log.filter((l) => l.server === 'cdn' && l.path.endsWith(sha256(readFileSync(join(r.dir, 'onnx/model.onnx')))));
     expect(gets).toHaveLength(2);
     expect(gets[0].range).toBeUndefined();
     expect(gets[1].range).toMatch(/^bytes=[1-9]\d*-$/);
@@ -134,49 +113,49 @@ describe('models pull: resume, hashes and errors', () => {
   });
 
   it('a download cut off for good leaves no files in models/, keeps the .part in the cache, and the next pull resumes it', async () => {
-    hub.faults.truncate.set('onnx/model.onnx', 1);
+    fx.hub.faults.truncate.set('onnx/model.onnx', 1);
     const err = await failure(pullModel(opts('test-org/tiny-dinov2-reg', { retries: 0 })));
     expect(err.code).toBe('NETWORK');
     expect(err.message).toMatch(/Download of onnx\/model\.onnx from test-org\/tiny-dinov2-reg stopped at \d+ of \d+ bytes/);
     expect(err.hint).toMatch(/partial file stays in the cache .*run the same pull again to resume/);
-    expect(tree(models())).toEqual([]);
-    const parts = tree(cache()).filter((p) => p.endsWith('.part'));
+    expect(filesUnder(models())).toEqual([]);
+    const parts = filesUnder(cache()).filter((p) => p.endsWith('.part'));
     expect(parts).toHaveLength(1);
-    hub.log.length = 0;
+    fx.hub.log.length = 0;
     const r = await pullModel(opts('test-org/tiny-dinov2-reg'));
-    expect(hub.log.filter((l) => l.server === 'cdn').map((l) => l.range)).toEqual([expect.stringMatching(/^bytes=[1-9]\d*-$/)]);
-    expect(tree(cache()).filter((p) => p.endsWith('.part'))).toEqual([]);
+    expect(fx.hub.log.filter((l) => l.server === 'cdn').map((l) => l.range)).toEqual([expect.stringMatching(/^bytes=[1-9]\d*-$/)]);
+    expect(filesUnder(cache()).filter((p) => p.endsWith('.part'))).toEqual([]);
     expect(loadModel(r.dir).arch.family).toBe('dinov2_with_registers');
   });
 
   it('starts over when the server answers a Range request with a full 200', async () => {
-    hub.faults.truncate.set('onnx/model.onnx', 1);
-    hub.faults.ignoreRange = true;
+    fx.hub.faults.truncate.set('onnx/model.onnx', 1);
+    fx.hub.faults.ignoreRange = true;
     const r = await pullModel(opts('test-org/tiny-dinov2-reg'));
     expect(loadModel(r.dir).arch.numLayers).toBe(4);
   });
 
   it('refuses bytes whose hash is not the announced one: error, no files left anywhere', async () => {
-    hub.faults.corrupt.add('onnx/model.onnx');
+    fx.hub.faults.corrupt.add('onnx/model.onnx');
     const err = await failure(pullModel(opts('test-org/tiny-dinov2-reg')));
     expect(err.code).toBe('NETWORK');
     expect(err.message).toMatch(/^sha256 mismatch for onnx\/model\.onnx from test-org\/tiny-dinov2-reg: the hub announced [0-9a-f]{64}, the downloaded bytes hash to [0-9a-f]{64}$/);
-    expect(tree(models())).toEqual([]);
+    expect(filesUnder(models())).toEqual([]);
     const hash = sha256(readFileSync(join(fixtureModel('tiny-dinov2-reg-op14'), 'model.onnx')));
-    expect(tree(cache()).filter((p) => p.includes(hash))).toEqual([]);
+    expect(filesUnder(cache()).filter((p) => p.includes(hash))).toEqual([]);
     // A regular (non-LFS) file is checked against its git blob sha1.
-    hub.faults.corrupt = new Set(['config.json']);
-    const cfg = await failure(pullModel(opts('test-org/tiny-dinov2-reg', { cacheDir: join(work, 'fresh-cache') })));
+    fx.hub.faults.corrupt = new Set(['config.json']);
+    const cfg = await failure(pullModel(opts('test-org/tiny-dinov2-reg', { cacheDir: join(fx.work(), 'fresh-cache') })));
     expect(cfg.message).toMatch(/^git blob sha1 mismatch for config\.json/);
   });
 
   it('without blob data in the listing, verifies against the ETag / X-Linked-Etag of a HEAD on /resolve/', async () => {
-    hub.faults.noBlobs = true;
+    fx.hub.faults.noBlobs = true;
     const r = await pullModel(opts('test-org/tiny-dinov2-reg'));
-    expect(hub.log.filter((l) => l.method === 'HEAD').map((l) => l.path.replace(/^.*\/resolve\/[0-9a-f]+\//, ''))).toEqual(['config.json', 'preprocessor_config.json', 'onnx/model.onnx']);
+    expect(fx.hub.log.filter((l) => l.method === 'HEAD').map((l) => l.path.replace(/^.*\/resolve\/[0-9a-f]+\//, ''))).toEqual(['config.json', 'preprocessor_config.json', 'onnx/model.onnx']);
     expect(loadModel(r.dir).arch.family).toBe('dinov2_with_registers');
-    hub.faults.corrupt.add('onnx/model.onnx');
-    const err = await failure(pullModel(opts('test-org/tiny-dinov2-reg', { name: 'other', cacheDir: join(work, 'cache2') })));
+    fx.hub.faults.corrupt.add('onnx/model.onnx');
+    const err = await failure(pullModel(opts('test-org/tiny-dinov2-reg', { name: 'other', cacheDir: join(fx.work(), 'cache2') })));
     expect(err.message).toMatch(/sha256 mismatch/);
   });
 
@@ -186,7 +165,7 @@ describe('models pull: resume, hashes and errors', () => {
     expect(repo.message).toMatch(/HTTP 404.*the file list of test-org\/nope@main not found .*\(Repository not found\)/);
     const rev = await failure(pullModel(opts('test-org/tiny-dinov2-reg', { revision: 'v9' })));
     expect(rev.message).toMatch(/^Revision 'v9' not found in test-org\/tiny-dinov2-reg/);
-    expect(tree(models())).toEqual([]);
+    expect(filesUnder(models())).toEqual([]);
   });
 
   it('401 without HF_TOKEN names it; with HF_TOKEN it works and the token never reaches the CDN', async () => {
@@ -194,27 +173,27 @@ describe('models pull: resume, hashes and errors', () => {
     expect(err.code).toBe('NETWORK');
     expect(err.message).toMatch(/HTTP 401 .*no HF_TOKEN is set/);
     expect(err.hint).toMatch(/set HF_TOKEN/);
-    const wrong = await failure(pullModel(opts('test-org/private-vit', { env: { HF_ENDPOINT: hub.url, HF_TOKEN: 'hf_wrong' } })));
+    const wrong = await failure(pullModel(opts('test-org/private-vit', { env: { HF_ENDPOINT: fx.hub.url, HF_TOKEN: 'hf_wrong' } })));
     expect(wrong.hint).toMatch(/HF_TOKEN is set but was refused/);
-    hub.log.length = 0;
-    const r = await pullModel(opts('test-org/private-vit', { env: { HF_ENDPOINT: hub.url, HF_TOKEN: 'hf_test_secret' } }));
+    fx.hub.log.length = 0;
+    const r = await pullModel(opts('test-org/private-vit', { env: { HF_ENDPOINT: fx.hub.url, HF_TOKEN: 'hf_test_secret' } }));
     expect(loadModel(r.dir).arch.family).toBe('vit');
-    expect(hub.log.filter((l) => l.server === 'hub').every((l) => l.auth === 'Bearer hf_test_secret')).toBe(true);
-    const cdn = hub.log.filter((l) => l.server === 'cdn');
+    expect(fx.hub.log.filter((l) => l.server === 'hub').every((l) => l.auth === 'Bearer hf_test_secret')).toBe(true);
+    const cdn = fx.hub.log.filter((l) => l.server === 'cdn');
     expect(cdn.length).toBeGreaterThan(0);
     expect(cdn.every((l) => l.auth === undefined)).toBe(true);
   });
 
   it('refuses redirect loops and more than 5 redirects', async () => {
-    hub.faults.loop.add('onnx/model.onnx');
+    fx.hub.faults.loop.add('onnx/model.onnx');
     const loop = await failure(pullModel(opts('test-org/tiny-dinov2-reg')));
     expect(loop.message).toMatch(/^Redirect loop while fetching onnx\/model\.onnx of test-org\/tiny-dinov2-reg/);
-    hub.faults.loop.clear();
-    hub.faults.chain.add('onnx/model.onnx');
+    fx.hub.faults.loop.clear();
+    fx.hub.faults.chain.add('onnx/model.onnx');
     const chain = await failure(pullModel(opts('test-org/tiny-dinov2-reg')));
     expect(chain.message).toMatch(/^Too many redirects \(more than 5\)/);
-    expect(hub.log.filter((l) => l.path.startsWith('/chain/'))).toHaveLength(5);
-    expect(tree(models())).toEqual([]);
+    expect(fx.hub.log.filter((l) => l.path.startsWith('/chain/'))).toHaveLength(5);
+    expect(filesUnder(models())).toEqual([]);
   });
 
   it('refuses path traversal in a listing, naming the file, before writing anything', async () => {
@@ -222,7 +201,7 @@ describe('models pull: resume, hashes and errors', () => {
     expect(err.code).toBe('BAD_MODEL');
     expect(err.message).toBe(`Refusing the file name "onnx/../../../escape.onnx" from the hub: it contains a '..' component (path traversal)`);
     expect(existsSync(models())).toBe(false);
-    expect(tree(cache())).toEqual([]);
+    expect(filesUnder(cache())).toEqual([]);
     expect(fileGets()).toEqual([]);
   });
 
@@ -238,7 +217,7 @@ describe('models pull: resume, hashes and errors', () => {
     expect(err.code).toBe('BAD_OUTPUT');
     expect(loadModel(join(models(), 'mine')).arch.family).toBe('dinov2_with_registers');
     const r = await pullModel(opts('test-org/tiny-clip', { name: 'mine', force: true }));
-    expect(tree(r.dir)).toEqual(['.massivit-pull.json', 'config.json', 'onnx/vision_model.onnx', 'preprocessor_config.json']);
+    expect(filesUnder(r.dir)).toEqual(['.massivit-pull.json', 'config.json', 'onnx/vision_model.onnx', 'preprocessor_config.json']);
     expect(readdirSync(models())).toEqual(['mine']);
   });
 });
