@@ -37,7 +37,7 @@ export function patchPosition(layout: TokenLayout, token: number): [number, numb
 /** Refuses when the graph's sequence length or width disagrees with what the config implies. */
 export function checkLayout(layout: TokenLayout, arch: ArchConfig, observedTokens: number, observedDims: number, input?: [number, number]): void {
   if (observedDims !== arch.hiddenSize) {
-    throw badModel(`config.json says hidden_size ${arch.hiddenSize} but the graph's residual stream has ${observedDims} features`);
+    throw badModel(`config.json says hidden_size ${arch.hiddenSize} but the graph's residual stream has ${observedDims} dims`);
   }
   if (observedTokens !== layout.sequenceLength) {
     const [r, c] = layout.patchGrid;

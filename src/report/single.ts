@@ -118,9 +118,9 @@ function viewSection(scan: ScanJson, view: FeatureTokenView | undefined, svg: st
   }
   const why = { massive: 'the first layer with massive activations', 'near-miss': 'the first layer with near-misses', 'last layer': 'the last layer', chosen: 'chosen with massivit report --layer/--image' }[view.reason];
   const which = view.reason === 'chosen' ? '' : ', the image with the largest top-1 |a| at that layer';
-  out.push(`<p>One image's whole hidden state at layer ${esc(view.layer)} (${esc(why)}): <code>${esc(view.image)}</code>${which}. A few tokens and features stand orders of magnitude above the rest.</p>`);
+  out.push(`<p>One image's whole hidden state at layer ${esc(view.layer)} (${esc(why)}): <code>${esc(view.image)}</code>${which}. A few tokens and dims stand orders of magnitude above the rest.</p>`);
   out.push(chartFigure('feature-token-bars', 'Grouped bars: |a| of the massive/near-miss dims (and the next largest dims) in the CLS, register and strongest patch tokens, plus two typical patches, against the median |a| of the layer (log scale).', true));
-  out.push(`<figure class="svg">${svg}<figcaption>Heatmap of log |a| over all tokens (rows) and features (columns), max-pooled; the three strongest tokens are marked at the right.</figcaption></figure>`);
+  out.push(`<figure class="svg">${svg}<figcaption>Heatmap of log |a| over all tokens (rows) and dims (columns), max-pooled; the three strongest tokens are marked at the right.</figcaption></figure>`);
   return out.join('\n');
 }
 
@@ -160,7 +160,7 @@ export async function writeScanReport(scanDir: string, opts: ReportOptions = {})
     syntheticBanner(scan),
     `<p class="headline">${esc(headline(scan))}</p>`,
     '<dl class="facts">',
-    `<dt>Model</dt><dd>${esc(scan.model.name)} — family <code>${esc(scan.model.family)}</code>, ${esc(scan.model.numLayers)} blocks, width ${esc(scan.model.hiddenSize)}, ${esc(scan.model.numHeads)} heads, ${esc(scan.model.precision)}</dd>`,
+    `<dt>Model</dt><dd>${esc(scan.model.name)} — family <code>${esc(scan.model.family)}</code>, ${esc(scan.model.numLayers)} blocks, hidden size ${esc(scan.model.hiddenSize)}, ${esc(scan.model.numHeads)} heads, ${esc(scan.model.precision)}</dd>`,
     `<dt>Token layout</dt><dd>${esc(layoutText(scan))}</dd>`,
     `<dt>Input</dt><dd>${esc(scan.model.inputSize[0])} × ${esc(scan.model.inputSize[1])} px</dd>`,
     `<dt>Images</dt><dd>${esc(scan.images.scanned)} scanned, ${esc(scan.images.failed)} failed${scan.shard ? ` (shards ${esc(scan.shard.map((s) => `${s.index}/${s.count}`).join(', '))})` : ''}</dd>`,

@@ -132,7 +132,7 @@ export async function featureTokenSvg(view: FeatureTokenView, scan: ScanJson): P
     parts.push(`<line x1="${x}" x2="${x}" y1="${top + ph}" y2="${top + ph + 8 + (i % 2) * 12}" stroke="#b3261e" stroke-width="1.5"/>`);
     parts.push(`<text x="${x}" y="${top + ph + 20 + (i % 2) * 12}" text-anchor="middle" font-size="11.5" fill="#b3261e" ${FONT}>dim ${esc(d.dim)}</text>`);
   });
-  parts.push(`<text x="${left + pw / 2}" y="${height - 10}" text-anchor="middle" font-size="12" fill="#555" ${FONT}>${esc(`feature (dim 0–${view.dims - 1}${dimBin > 1 ? `, ${dimBin} per column` : ''}); massive/near-miss dims marked in red`)}</text>`);
+  parts.push(`<text x="${left + pw / 2}" y="${height - 10}" text-anchor="middle" font-size="12" fill="#555" ${FONT}>${esc(`dim (0–${view.dims - 1}${dimBin > 1 ? `, ${dimBin} per column` : ''}); massive/near-miss dims marked in red`)}</text>`);
   parts.push(colorbar(left + pw + 100, top, ph, view.grid.log10Min, view.grid.log10Max));
   return svgDoc(width, height, parts);
 }

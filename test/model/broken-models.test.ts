@@ -50,7 +50,7 @@ const BROKEN: BrokenModel[] = [
   {
     name: 'ViT config with the wrong hidden size',
     build: (d) => editConfig(copyFixture('tiny-vit-op14', d), (c) => (c.hidden_size = 48)),
-    message: /config\.json says hidden_size 48 but the graph's residual stream has 32 features/,
+    message: /config\.json says hidden_size 48 but the graph's residual stream has 32 dims/,
   },
   {
     name: "an input that is not 'pixel_values'",

@@ -51,7 +51,7 @@ describe('config.json and token layout', () => {
   it('refuses a config that disagrees with the graph', () => {
     const t = tokenLayout(reg, 224, 224);
     expect(() => checkLayout(t, reg, 257, 384)).toThrow(/implies 261 tokens \(1 CLS \+ 4 registers \+ 16×16 patches of 14px\) but the graph produced 257/);
-    expect(() => checkLayout(t, reg, 261, 768)).toThrow('config.json says hidden_size 384 but the graph\'s residual stream has 768 features');
+    expect(() => checkLayout(t, reg, 261, 768)).toThrow('config.json says hidden_size 384 but the graph\'s residual stream has 768 dims');
   });
 
   it('refuses non-ViT model types by name', () => {
