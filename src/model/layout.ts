@@ -34,7 +34,7 @@ export function patchPosition(layout: TokenLayout, token: number): [number, numb
   return [Math.floor(i / layout.patchGrid[1]), i % layout.patchGrid[1]];
 }
 
-/** Refuses when the graph's sequence length or width disagrees with what the config implies. */
+/** Refuses when the graph's sequence length or hidden size disagrees with what the config implies. */
 export function checkLayout(layout: TokenLayout, arch: ArchConfig, observedTokens: number, observedDims: number, input?: [number, number]): void {
   if (observedDims !== arch.hiddenSize) {
     throw badModel(`config.json says hidden_size ${arch.hiddenSize} but the graph's residual stream has ${observedDims} dims`);
