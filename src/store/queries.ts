@@ -67,12 +67,15 @@ export function* normRows(db: Db, ordered: boolean): Iterable<NormRow> {
   for (const [layer, blob] of rows) yield [layer, blobToFloats(blob)];
 }
 
-/** One image's token norms at one layer, by its path relative to the image root. */
+/** One float32 BLOB of one ok image (by its path relative to the image root): `sql` takes (path, key). */
+function imageBlob(db: Db, sql: string, rel: string, key: number): Float32Array | undefined {
+  const blob = db.prepare(sql).pluck().get(rel, key) as Buffer | undefined;
+  return blob ? blobToFloats(blob) : undefined;
+}
+
+/** One image's token norms at one layer. */
 export function imageNorms(db: Db, rel: string, layer: number): Float32Array | undefined {
-  const row = db
-    .prepare(`SELECT l.norms FROM files f JOIN layers l ON l.hash = f.hash WHERE f.path = ? AND f.status = 'ok' AND l.layer = ?`)
-    .get(rel, layer) as { norms: Buffer } | undefined;
-  return row ? blobToFloats(row.norms) : undefined;
+  return imageBlob(db, `SELECT l.norms FROM files f JOIN layers l ON l.hash = f.hash WHERE f.path = ? AND f.status = 'ok' AND l.layer = ?`, rel, layer);
 }
 
 export function sinkRows(db: Db): SinkRow[] {
@@ -97,8 +100,5 @@ export function* clsRowRows(db: Db): Iterable<ClsRowRow> {
 
 /** One image's head-mean CLS → token attention row at one block (for per-image maps). */
 export function imageClsRow(db: Db, rel: string, block: number): Float32Array | undefined {
-  const row = db
-    .prepare(`SELECT m.cls_row FROM files f JOIN attn_maps m ON m.hash = f.hash WHERE f.path = ? AND f.status = 'ok' AND m.block = ?`)
-    .get(rel, block) as { cls_row: Buffer } | undefined;
-  return row ? blobToFloats(row.cls_row) : undefined;
+  return imageBlob(db, `SELECT m.cls_row FROM files f JOIN attn_maps m ON m.hash = f.hash WHERE f.path = ? AND f.status = 'ok' AND m.block = ?`, rel, block);
 }
