@@ -6,14 +6,15 @@
  * config.json and a model.onnx that is not ONNX. Loading it fails with its own message ("is not a valid ONNX
  * file"); a case whose stderr names the bad flag instead was refused before the model was read.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MassivitError } from '../../src/contracts/errors.js';
 import { checkBatchMemory } from '../../src/pipelines/checks.js';
 import { scan } from '../../src/pipelines/scan.js';
-import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
+import { runMassivit } from '../helpers/cli.js';
 
 const base = tempDir('arguments');
 const tripwire = join(base, 'tripwire-model');
@@ -36,8 +37,7 @@ const fresh = () => join(base, `out-${n++}`);
 
 function massivit(args: string[], env: NodeJS.ProcessEnv = {}) {
   // The timeout is a hang guard (a FIFO opened for reading would block forever), not a timing target.
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, MASSIVIT_MODELS_DIR: '', ...env } });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  return runMassivit(args, { timeout: 30_000, env });
 }
 
 interface Case {

@@ -2,16 +2,15 @@
  * `massivit demo` as an installed package runs it: the output goes to ./reports/demo of the current
  * folder (or --out, relative to it), never into the package; the synthetic pair is found in the package.
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, IMAGES, tempDir } from '../helpers/env.js';
+import { IMAGES, tempDir } from '../helpers/env.js';
+import { runMassivit } from '../helpers/cli.js';
 
 function demoIn(cwd: string, ...args: string[]) {
   // No real model anywhere: the demo must fall back to the synthetic pair shipped with the package.
-  const r = spawnSync(process.execPath, [CLI, 'demo', ...args], { cwd, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });
-  return { code: r.status, stderr: r.stderr };
+  return runMassivit(['demo', ...args], { cwd });
 }
 
 /** Two photos, so each run scans little. */

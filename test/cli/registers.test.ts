@@ -1,16 +1,11 @@
 /** The neurons file's one reader, and the CLI's answers to bad input: one line, exit 2, nothing written. */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCloseness } from '../../src/outputs/register-closeness.js';
 import { readNeuronsFile } from '../../src/outputs/register-neurons.js';
-import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
-
-function massivit(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
+import { massivit } from '../helpers/cli.js';
 
 describe('massivit registers', () => {
   const dir = tempDir('ttr-cli');

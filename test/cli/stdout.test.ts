@@ -4,9 +4,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { cliEnv } from '../helpers/cli.js';
 
 const MODEL = fixtureModel('tiny-vit-op14');
-const sh = (script: string) => spawnSync('bash', ['-c', `set -o pipefail; ${script}`], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });
+const sh = (script: string) => spawnSync('bash', ['-c', `set -o pipefail; ${script}`], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: cliEnv() });
 
 describe('a broken standard output', () => {
   it('a reader that stops early (--json | head -c 1): exit 0, no stack trace, the scan complete', () => {

@@ -36,7 +36,8 @@ export async function jpeg(rgb = blockPattern(), width = W, height = H): Promise
   return sharp(rgb, raw(width, height)).jpeg({ quality: 95 }).toBuffer();
 }
 
-function chunk(type: string, data: Buffer): Buffer {
+/** One PNG chunk: length, type, data and its CRC. */
+export function pngChunk(type: string, data: Buffer): Buffer {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(data.length);
   const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
@@ -50,7 +51,7 @@ export function pngWithSize(file: Buffer, width: number, height: number): Buffer
   const ihdr = Buffer.from(file.subarray(16, 29));
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
-  return Buffer.concat([file.subarray(0, 8), chunk('IHDR', ihdr), file.subarray(33)]);
+  return Buffer.concat([file.subarray(0, 8), pngChunk('IHDR', ihdr), file.subarray(33)]);
 }
 
 /** Flips one byte inside the first IDAT's data without fixing its CRC. */

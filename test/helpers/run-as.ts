@@ -6,6 +6,7 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { chmodSync, chownSync } from 'node:fs';
 import { CLI, ROOT } from './env.js';
+import { cliEnv } from './cli.js';
 
 const NOBODY = 65534;
 
@@ -34,7 +35,7 @@ export function handTo(runner: Runner, dir: string): void {
 }
 
 export function massivit(runner: Runner, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const opts: SpawnSyncOptions = { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: '', ...env }, ...(runner.as ?? {}) };
+  const opts: SpawnSyncOptions = { cwd: ROOT, encoding: 'utf8', env: { ...cliEnv(), ...env }, ...(runner.as ?? {}) };
   const r = spawnSync(process.execPath, [CLI, ...args], opts);
   return { code: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
 }

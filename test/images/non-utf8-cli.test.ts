@@ -6,11 +6,11 @@
  * that image" is checked by equality with what the twin gives, not by a file merely existing.
  */
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { massivit } from '../helpers/cli.js';
 
 /** The one fixture this file uses (fixture folders may move: change it here only). */
 const MODEL = fixtureModel('synthetic-dinov2');
@@ -19,11 +19,6 @@ const MODEL = fixtureModel('synthetic-dinov2');
 const LATIN1 = 'caf\\xE9.png';
 const IN_FOLDER = 'dir-\\xC3(/inner.png';
 const TWINS: Record<string, string> = { [LATIN1]: 'twins/coffee.png', [IN_FOLDER]: 'twins/chelsea.png' };
-
-function massivit(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** The folder, or why this file system cannot hold it (then every test here is skipped, saying so). */
 function makeImages(root: string): string | undefined {

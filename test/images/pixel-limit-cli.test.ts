@@ -3,31 +3,18 @@
  * a photo the scan measured above the default limit still gets its thumbnail and its map. Built CLI
  * (`npm run build` first; `npm test` does it).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateSync, crc32 } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/images/model-view.js';
-import { CLI, fixtureModel, ROOT, tempDir } from '../helpers/env.js';
+import { fixtureModel, ROOT, tempDir } from '../helpers/env.js';
+import { massivit } from '../helpers/cli.js';
+import { pngChunk } from '../helpers/hostile-images.js';
 
 /** The one fixture this file uses (fixture folders may move: change it here only). */
 const MODEL = fixtureModel('synthetic-dinov2');
-
-function massivit(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
 
 /** A 1-bit grey PNG of `side`² pixels with diagonal stripes: many pixels, few bytes to build. */
 function bigPng(side: number): Buffer {
@@ -41,7 +28,7 @@ function bigPng(side: number): Buffer {
   ihdr.writeUInt32BE(side, 4);
   ihdr[8] = 1; // bit depth
   ihdr[9] = 0; // grey
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(rows)), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
 const built = existsSync(join(ROOT, 'dist', 'cli', 'index.js'));

@@ -3,19 +3,14 @@
  * is read. "Before": --images points at a folder that does not exist, which the CLI reports (exit 1)
  * only once the model is accepted (the control case shows that), and --out is never created.
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkLayout, tokenLayout } from '../../src/model/layout.js';
 import type { ArchConfig } from '../../src/model/config.js';
-import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
 import { copyFixture, editConfig, editGraph, externalWeights, quantizeMatMulWeights, randomOnnx, renameInput, truncatedOnnx } from '../helpers/broken-models.js';
-
-function massivit(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { massivit } from '../helpers/cli.js';
 
 interface BrokenModel {
   name: string;

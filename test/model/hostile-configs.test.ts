@@ -8,12 +8,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT, tempDir } from '../helpers/env.js';
+import { cliEnv } from '../helpers/cli.js';
 import { copyFixture, editConfig, editGraph, externalWeights } from '../helpers/broken-models.js';
 
 /** The built CLI, asynchronously, so the cases run side by side (each is mostly process start-up). */
 function massivit(...args: string[]): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, MASSIVIT_MODELS_DIR: '' } }, (err, _stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: cliEnv() }, (err, _stdout, stderr) => {
       const e = err as (Error & { code?: number | string; signal?: string }) | null;
       resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stderr });
     });

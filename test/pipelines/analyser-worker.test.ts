@@ -10,7 +10,8 @@ import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } fr
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scan } from '../../src/pipelines/scan.js';
-import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { massivit } from '../helpers/cli.js';
 
 const MODEL = fixtureModel('synthetic-dinov2-reg');
 const COMPILED_WORKER = join(ROOT, 'dist', 'pipelines', 'analyser-worker.js');
@@ -30,8 +31,8 @@ describe.skipIf(!existsSync(COMPILED_WORKER))('analysis in the worker thread vs 
     const inThread = join(work, 'in-thread');
     const { summary } = await scan({ model: MODEL, images, out: inThread, attention: true, batch: 4, device: 'cpu', threads: 1, view: false });
     const inWorker = join(work, 'in-worker');
-    const cli = spawnSync(process.execPath, [CLI, 'scan', '-m', MODEL, '--images', images, '--out', inWorker, '--attention', '--batch', '4', '--threads', '1', '--no-report'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });
-    expect(cli.status, cli.stderr).toBe(0);
+    const cli = massivit('scan', '-m', MODEL, '--images', images, '--out', inWorker, '--attention', '--batch', '4', '--threads', '1', '--no-report');
+    expect(cli.code, cli.stderr).toBe(0);
     const fromWorker = JSON.parse(readFileSync(join(inWorker, 'scan.json'), 'utf8'));
     expect(fromWorker).toEqual(JSON.parse(JSON.stringify(summary)));
     expect(summary.images).toMatchObject({ scanned: 11, failed: 1 });

@@ -8,16 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
+import { massivit } from '../helpers/cli.js';
 
 const model = fixtureModel('tiny-vit-op14');
-const env = { ...process.env, MASSIVIT_MODELS_DIR: '' };
-for (const k of Object.keys(env)) if (/^(SLURM_|JOB_COMPLETION|MASSIVIT_SHARD)/.test(k)) delete env[k];
 
-function massivit(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env });
-  return { code: r.status, stderr: r.stderr };
-}
 const shard = (images: string, out: string, which: string) =>
   massivit('scan', '--model', model, '--images', images, '--out', out, '--device', 'cpu', '--threads', '1', '--no-report', '--shard', which);
 

@@ -10,11 +10,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, fixtureModel, ROOT, tempDir } from '../helpers/env.js';
+import { cliEnv } from '../helpers/cli.js';
 import { makeDataset } from '../helpers/dataset.js';
 
 const model = fixtureModel('tiny-vit-op14');
-const baseEnv = { ...process.env, MASSIVIT_MODELS_DIR: '' };
-for (const k of Object.keys(baseEnv)) if (/^(SLURM_|JOB_COMPLETION|MASSIVIT_SHARD)/.test(k)) delete baseEnv[k];
+const baseEnv = cliEnv();
 
 function massivit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {

@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
+import { runMassivit } from '../helpers/cli.js';
 
 const MODEL = fixtureModel('tiny-vit-op14');
 const work = tempDir('full-disk');
@@ -20,10 +21,7 @@ afterAll(() => {
   if (mounted) spawnSync('umount', [disk]);
 });
 
-function massivit(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });
-  return { code: r.status, signal: r.signal, stderr: r.stderr };
-}
+const massivit = (...args: string[]) => runMassivit(args, { timeout: 120_000 });
 
 describe('a full disk during a fresh scan', () => {
   it('stops with exit 2 and one line, keeps the committed rows, and resumes once there is space', (ctx) => {

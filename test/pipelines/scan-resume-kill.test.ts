@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scan, type ScanProgress } from '../../src/pipelines/scan.js';
 import { CLI, fixtureModel, ROOT, tempDir } from '../helpers/env.js';
+import { cliEnv } from '../helpers/cli.js';
 import { makeDataset, variant } from '../helpers/dataset.js';
 
 const model = fixtureModel('tiny-vit-op14');
 const LAYERS = 5; // tiny-vit: 4 blocks → hidden_states 0..4
-const env = { ...process.env, MASSIVIT_MODELS_DIR: '' };
-for (const k of Object.keys(env)) if (/^(SLURM_|JOB_COMPLETION|MASSIVIT_SHARD)/.test(k)) delete env[k];
+const env = cliEnv();
 
 const readJson = (dir: string) => JSON.parse(readFileSync(join(dir, 'scan.json'), 'utf8'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

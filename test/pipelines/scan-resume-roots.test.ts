@@ -5,22 +5,16 @@
  * recognised by content hash (test/scale/resume-kill.test.ts). Real CLI, real SQLite, the tiny fixture model.
  */
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
+import { massivit } from '../helpers/cli.js';
 
 const model = fixtureModel('tiny-vit-op14');
 const PHOTOS = ['chelsea.png', 'camera.png', 'rocket.jpg', 'coffee.png'];
 
-const env = { ...process.env, MASSIVIT_MODELS_DIR: '' };
-for (const k of Object.keys(env)) if (/^(SLURM_|JOB_COMPLETION|MASSIVIT_SHARD)/.test(k)) delete env[k]; // no shard from the environment
 
-function massivit(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 const scanInto = (images: string, out: string, ...extra: string[]) =>
   massivit('scan', '--model', model, '--images', images, '--out', out, '--device', 'cpu', '--threads', '1', '--no-report', ...extra);
 

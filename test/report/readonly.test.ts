@@ -8,34 +8,16 @@
  */
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MassivitError } from '../../src/contracts/errors.js';
 import { writeScanReport } from '../../src/pipelines/report.js';
-import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
+import { massivit } from '../helpers/cli.js';
+import { snapshot } from '../helpers/snapshot.js';
 
 const model = fixtureModel('tiny-vit-op14');
-
-function massivit(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });
-  return { code: r.status, stderr: r.stderr };
-}
-
-/** Every file under `dir` with its size, mtime and a digest of its bytes. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      const s = statSync(p);
-      if (s.isDirectory()) walk(p);
-      else out.push(`${relative(dir, p)} ${s.size} ${s.mtimeMs} ${readFileSync(p).toString('base64').slice(0, 64)}`);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 const mounted: string[] = [];
 function mount(...args: string[]): boolean {

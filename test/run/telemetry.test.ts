@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { cliEnv } from '../helpers/cli.js';
 
 const MODEL = fixtureModel('tiny-vit-op14');
 
@@ -16,7 +17,7 @@ const MODEL = fixtureModel('tiny-vit-op14');
 const CI_VARIABLES = ['CI', 'CONTINUOUS_INTEGRATION', 'GITHUB_ACTIONS', 'TF_BUILD', 'BUILD_ID', 'BUILD_NUMBER', 'JENKINS_URL', 'GITLAB_CI', 'TRAVIS', 'CIRCLECI', 'BUILDKITE', 'TEAMCITY_VERSION', 'RUN_ID'];
 
 function massivit(home: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const base = { ...process.env, MASSIVIT_MODELS_DIR: '', HOME: home, XDG_CACHE_HOME: '' };
+  const base: NodeJS.ProcessEnv = { ...cliEnv(), HOME: home, XDG_CACHE_HOME: '' };
   delete base.ORT_DISABLE_TELEMETRY;
   for (const v of CI_VARIABLES) delete base[v];
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...base, ...env } });

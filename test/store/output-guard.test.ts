@@ -4,41 +4,22 @@
  * the same model and options. Real CLI for exit codes and messages, the library for resume counts.
  */
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scan, type ScanProgress } from '../../src/pipelines/scan.js';
-import { CLI, fixtureModel, IMAGES, ROOT, tempDir } from '../helpers/env.js';
+import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
+import { massivit } from '../helpers/cli.js';
+import { snapshot } from '../helpers/snapshot.js';
 
 const model = fixtureModel('tiny-vit-op14');
 const other = fixtureModel('tiny-vit-op17');
-
-function massivit(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function imageFolder(root: string): string {
   const images = join(root, 'images');
   mkdirSync(images, { recursive: true });
   for (const name of ['chelsea.png', 'camera.png', 'rocket.jpg']) copyFileSync(join(IMAGES, name), join(images, name));
   return images;
-}
-
-/** Every file under `dir` with its size and mtime, to prove a refused run changed nothing. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      const s = statSync(p);
-      if (s.isDirectory()) walk(p);
-      else out.push(`${relative(dir, p)} ${s.size} ${s.mtimeMs}`);
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 describe('--out is refused, untouched, when it is not ours', () => {
