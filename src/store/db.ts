@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import type { ImageAttention, ImageFailure, ImageResult, KnownFile } from '../contracts/rows.js';
 import { migrateStore } from './migrate.js';
-import { quoteId } from './sql.js';
+import { columns, quoteId } from './sql.js';
 
 export type { ImageFailure, ImageResult, KnownFile } from '../contracts/rows.js';
 
@@ -120,7 +120,7 @@ function attentionWriter(db: Db): (hash: string, a: ImageAttention) => void {
 /** Content-keyed tables: every table with a `hash` column except `files`. */
 function contentTables(db: Db): string[] {
   const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'files' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
-  return names.filter((t) => (db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(t) as string[]).includes('hash'));
+  return names.filter((t) => columns(db, 'main', t).includes('hash'));
 }
 
 /** End of a complete scan: drop analysed content that no file refers to any more. */

@@ -7,7 +7,7 @@
 import { basename } from 'node:path';
 import { MassivitError, errorMessage } from '../contracts/errors.js';
 import type { Db } from './db.js';
-import { quoteId } from './sql.js';
+import { columns, quoteId } from './sql.js';
 import { currentColumns } from './migrate.js';
 
 interface TableInfo {
@@ -19,10 +19,6 @@ function tables(db: Db, schema: string): TableInfo[] {
   return db
     .prepare(`SELECT name, sql FROM ${schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'meta' ORDER BY name`)
     .all() as TableInfo[];
-}
-
-function columns(db: Db, schema: string, table: string): string[] {
-  return (db.prepare(`SELECT name FROM pragma_table_info(?, ?)`).all(table, schema) as { name: string }[]).map((c) => c.name);
 }
 
 /** The first file whose row differs between the target and the attached shard, if any. */

@@ -6,7 +6,7 @@
  * query is written in the current names only; a merge reads an old shard through the same expressions.
  */
 import type Database from 'better-sqlite3';
-import { quoteId } from './sql.js';
+import { columns, quoteId } from './sql.js';
 
 /** The store's connection type, named here and not imported from db.ts, which calls migrateStore. */
 type Db = Database.Database;
@@ -16,10 +16,6 @@ const RENAMED: Record<string, Record<string, string>> = {
 };
 const KIND_COLUMN: Record<string, string> = { cells: 'kind', attn_sinks: 'kind' };
 const OLD_NEAR_MISS = 'near';
-
-function columns(db: Db, schema: string, table: string): string[] {
-  return db.prepare('SELECT name FROM pragma_table_info(?, ?)').pluck().all(table, schema) as string[];
-}
 
 /** Whether the store in `schema` has the old names (its attention table is the tell: every store has one). */
 export function isOldStore(db: Db, schema = 'main'): boolean {

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MassivitError, errorMessage } from '../contracts/errors.js';
+import { getMeta } from './db.js';
 import { openStoreForReading } from './read.js';
 
 const HINT = 'Choose a new folder, or the folder of an earlier scan to resume it';
@@ -22,10 +23,10 @@ export function assertOutputFolder(dir: string, shown: string, storeFile: string
 /** The store must be a SQLite file with massivit's meta fingerprint; nothing is written while checking. */
 function assertOwnStore(storePath: string, shown: string): void {
   let db: Database.Database | undefined;
-  let fingerprint: unknown;
+  let fingerprint: string | undefined;
   try {
     db = openStoreForReading(storePath);
-    fingerprint = (db.prepare("SELECT value FROM meta WHERE key = 'fingerprint'").get() as { value?: unknown } | undefined)?.value;
+    fingerprint = getMeta(db, 'fingerprint');
   } catch (err) {
     throw new MassivitError('BAD_OUTPUT', `--out ${shown} holds a scan.sqlite that is not a massivit scan (${errorMessage(err)}): refusing to modify it`, HINT);
   } finally {

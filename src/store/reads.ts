@@ -8,7 +8,8 @@ import { STORE_FILE } from '../contracts/files.js';
 import { MassivitError, errorMessage } from '../contracts/errors.js';
 import { patchPosition, tokenRole, type TokenLayout, type TokenRole } from '../model/layout.js';
 import type { PreprocessSpec } from '../model/preprocessor.js';
-import type { Db } from './db.js';
+import { getMeta, type Db } from './db.js';
+import { IMAGES_ROOT_KEY } from './images-root.js';
 import { openStoreForReading } from './read.js';
 
 /**
@@ -25,13 +26,9 @@ export function openStoreReadOnly(dir: string): Db | undefined {
   }
 }
 
-function meta(db: Db, key: string): string | undefined {
-  return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-}
-
 /** Where the photos were (absolute), recorded by scan; undefined for older stores. */
 export function imagesRoot(db: Db): string | undefined {
-  return meta(db, 'imagesRoot');
+  return getMeta(db, IMAGES_ROOT_KEY);
 }
 
 /** The preprocessing recipe the scan used (part of the store's fingerprint). */
@@ -46,7 +43,7 @@ export function maxPixelsOf(db: Db): number | undefined {
 }
 
 function fingerprintOf(db: Db): { preprocess?: PreprocessSpec; maxPixels?: unknown } | undefined {
-  const print = meta(db, 'fingerprint');
+  const print = getMeta(db, 'fingerprint');
   if (!print) return undefined;
   try {
     return JSON.parse(print) as { preprocess?: PreprocessSpec; maxPixels?: unknown };

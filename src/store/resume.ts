@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { MassivitError } from '../contracts/errors.js';
 import { assertSameImagesRoot, IMAGES_ROOT_KEY } from './images-root.js';
+import { getMeta } from './db.js';
 import { openStoreForReading } from './read.js';
 
 interface StoreMeta {
@@ -20,8 +21,7 @@ function readStoreMeta(storePath: string): StoreMeta | undefined {
   try {
     const db = openStoreForReading(storePath);
     try {
-      const get = (key: string) => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-      return { fingerprint: get('fingerprint'), imagesRoot: get(IMAGES_ROOT_KEY), shard: get('shard') };
+      return { fingerprint: getMeta(db, 'fingerprint'), imagesRoot: getMeta(db, IMAGES_ROOT_KEY), shard: getMeta(db, 'shard') };
     } finally {
       db.close();
     }
