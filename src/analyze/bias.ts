@@ -3,7 +3,7 @@
  * the slot values built from them, the attention shares on the sinks and the slots, and the effect
  * measures, as the result rows of bias.json (outputs/bias-json.ts).
  */
-import { argmax, cosine, klDivergence } from './effects.js';
+import { outputEffect } from './effects.js';
 import type { AttentionBiasValues } from '../tap/edits.js';
 
 /**
@@ -128,17 +128,11 @@ export class Shares {
 }
 
 export function effect(variant: BiasVariant, mod: Float32Array[], original: Float32Array[], classifier: boolean, shares: Shares, blocks: number[]): BiasResult {
-  const n = original.length;
-  const cos = mod.map((v, j) => cosine(original[j], v));
-  const kls = classifier ? mod.map((v, j) => klDivergence(original[j], v)) : [];
   const perBlock = shares.perBlock(blocks);
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   return {
     variant,
-    top1Agreement: classifier ? mod.filter((v, j) => argmax(v) === argmax(original[j])).length / n : null,
-    meanKL: classifier ? mean(kls) : null,
-    maxKL: classifier ? Math.max(...kls) : null,
-    cosine: { mean: mean(cos), min: Math.min(...cos) },
+    ...outputEffect(original, mod, classifier),
     sinkShare: mean(perBlock.map((p) => p.sinks)),
     slotShare: mean(perBlock.map((p) => p.slot)),
     perBlock,

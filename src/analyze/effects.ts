@@ -4,7 +4,7 @@
  * the image folder has class sub-folders. Plus the seeded choice of random control cells.
  */
 
-export function argmax(v: ArrayLike<number>): number {
+function argmax(v: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
   return best;
@@ -19,8 +19,31 @@ function logSoftmax(v: ArrayLike<number>): Float64Array {
   return Float64Array.from(v as ArrayLike<number>, (x) => x - lse);
 }
 
+export interface OutputEffect {
+  /** Share of images whose top-1 class stayed (classifiers; else null). */
+  top1Agreement: number | null;
+  /** Mean and max KL(original ‖ modified) of the class distribution, nats (classifiers; else null). */
+  meanKL: number | null;
+  maxKL: number | null;
+  cosine: { mean: number; min: number };
+}
+
+/** How far each image's modified output moved from its original one, over all images. */
+export function outputEffect(original: Float32Array[], modified: Float32Array[], classifier: boolean): OutputEffect {
+  const n = original.length;
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / n;
+  const cos = modified.map((v, j) => cosine(original[j], v));
+  const kls = classifier ? modified.map((v, j) => klDivergence(original[j], v)) : [];
+  return {
+    top1Agreement: classifier ? modified.filter((v, j) => argmax(v) === argmax(original[j])).length / n : null,
+    meanKL: classifier ? mean(kls) : null,
+    maxKL: classifier ? Math.max(...kls) : null,
+    cosine: { mean: mean(cos), min: Math.min(...cos) },
+  };
+}
+
 /** KL(softmax(p) ‖ softmax(q)) in nats: how far the modified logits q moved from the original p. */
-export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number {
+function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number {
   const lp = logSoftmax(p);
   const lq = logSoftmax(q);
   let kl = 0;
@@ -28,7 +51,7 @@ export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number
   return Math.max(0, kl);
 }
 
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let ab = 0;
   let aa = 0;
   let bb = 0;

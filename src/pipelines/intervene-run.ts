@@ -6,7 +6,7 @@
  * noise and shuffle write per-image values into the [1, T, D] fill, so they run one image at a time.
  */
 import { resolve } from 'node:path';
-import { argmax, CONTROL_RULE, controlCells, cosine, derangement, klDivergence, knnAccuracy, moments, seededNormal } from '../analyze/effects.js';
+import { CONTROL_RULE, controlCells, derangement, knnAccuracy, moments, outputEffect, seededNormal } from '../analyze/effects.js';
 import { MassivitError } from '../contracts/errors.js';
 import type { ImageError } from '../contracts/rows.js';
 import { walkImages } from '../images/walk.js';
@@ -237,16 +237,10 @@ export async function measure(a: MeasureArgs): Promise<InterveneJson> {
 
 /** The effect measures of one run against the original outputs. */
 function effect(p: Plan, mod: Float32Array[], original: Float32Array[], classifier: boolean, labels: string[] | null): InterveneResult {
-  const n = original.length;
-  const cos = mod.map((v, j) => cosine(original[j], v));
-  const kls = classifier ? mod.map((v, j) => klDivergence(original[j], v)) : [];
   return {
     mode: p.mode,
     cells: p.cells,
-    top1Agreement: classifier ? mod.filter((v, j) => argmax(v) === argmax(original[j])).length / n : null,
-    meanKL: classifier ? kls.reduce((s, x) => s + x, 0) / n : null,
-    maxKL: classifier ? Math.max(...kls) : null,
-    cosine: { mean: cos.reduce((s, x) => s + x, 0) / n, min: Math.min(...cos) },
+    ...outputEffect(original, mod, classifier),
     knnAccuracy: labels ? knnAccuracy(mod, labels, KNN_K) : null,
     ...(p.seed !== undefined ? { seed: p.seed } : {}),
   };
