@@ -65,7 +65,7 @@ export async function recaptureView(scanDir: string, o: RecaptureOptions): Promi
     const runner = await openRunner(spec, viewPlan(pick.layer), { device: 'cpu', threads: o.threads ?? 0 });
     try {
       const maxPixels = maxPixelsOf(db) ?? DEFAULT_LIMITS.maxPixels;
-      return await captureView({ runner, scan, db, imagesRoot: root, outDir: resolve(scanDir), maxPixels, layer: pick.layer, image: pick.image });
+      return await captureView({ runner, scan, db, imagesRoot: root, outDir: resolve(scanDir), maxPixels, pick });
     } finally {
       await runner.close();
     }

@@ -17,7 +17,9 @@ import { isScannedImage, strongestImage } from '../store/reads.js';
  * Which layer and image the view shows (null when the scan has no image). By default the emergence layer
  * and the image with the largest top-1 there; `layer` / `image` override either.
  */
-export function pickView(db: Db, scan: ScanJson, choice: { layer?: number; image?: string } = {}): { layer: number; reason: ViewReason; image: string } | null {
+export type ViewPick = { layer: number; reason: ViewReason; image: string };
+
+export function pickView(db: Db, scan: ScanJson, choice: { layer?: number; image?: string } = {}): ViewPick | null {
   const m = scan.emergence.firstLayer;
   const n = scan.nearMissEmergence.firstLayer;
   let [layer, reason]: [number, ViewReason] = m !== null ? [m, 'massive'] : n !== null ? [n, 'near-miss'] : [scan.model.numLayers, 'last layer'];
@@ -43,9 +45,8 @@ export interface CaptureOptions {
   imagesRoot: string;
   outDir: string;
   maxPixels: number;
-  /** Override the layer / image (path relative to the scanned folder) the view shows. */
-  layer?: number;
-  image?: string;
+  /** What the view shows, when the caller chose it already (pickView); by default pickView's own choice. */
+  pick?: ViewPick;
 }
 
 /** The plan a runner needs for a view of `layer` alone (`massivit report --model … --layer …`). */
@@ -53,7 +54,7 @@ export const viewPlan = (layer: number) => ({ expose: [layerHook(layer)] });
 
 /** Runs the chosen image once more and writes views/feature-token.json; returns its path, or null. */
 export async function captureView(o: CaptureOptions): Promise<string | null> {
-  const pick = pickView(o.db, o.scan, { layer: o.layer, image: o.image });
+  const pick = o.pick ?? pickView(o.db, o.scan);
   if (!pick) return null;
   const hook = layerHook(pick.layer);
   const bytes = await readStoredImage(o.imagesRoot, pick.image);

@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeComparison, writeScanReport } from '../../src/pipelines/report.js';
@@ -129,6 +129,17 @@ describe('massivit report <out>', () => {
     expect(wrong.stderr).toContain('is not the model this scan was made with');
     const noModel = spawnSync('node', [CLI, 'report', copy, '--image', 'coffee.png'], { encoding: 'utf8' });
     expect(noModel.status).toBe(2);
+  });
+
+  it('re-records the default view with the model named as in MASSIVIT_MODELS_DIR, and says why it shows that layer', () => {
+    const copy = join(work, 'by-name');
+    cpSync(reg.outDir, copy, { recursive: true });
+    rmSync(join(copy, 'views'), { recursive: true });
+    const env = { ...process.env, MASSIVIT_MODELS_DIR: dirname(SYNTHETIC_REG) };
+    const r = spawnSync('node', [CLI, 'report', copy, '--model', basename(SYNTHETIC_REG), '--no-figures'], { encoding: 'utf8', env });
+    expect(r.status, r.stderr).toBe(0);
+    // No --layer / --image: the scan's own choice, labelled as such (not "chosen").
+    expect(readView(copy)).toMatchObject({ layer: planted(SYNTHETIC_REG).fromLayer, reason: 'massive', image: readView(reg.outDir)!.image });
   });
 
   it('exits 2 with a clear message for a folder that is not a scan', () => {

@@ -40,8 +40,9 @@ export function mapCommand(): Command {
       checkInputFolder('<scanDir>', scanDir);
       checkOutputFile('--out', flags.out);
       if (flags.images !== undefined) checkInputFolder('--images', flags.images);
-      if (flags.model !== undefined) checkModelPath('--model', resolveModel(flags.model));
-      const map = await imageMap({ scanDir, image: flags.image, layer: where, kind: flags.kind, out: flags.out, images: flags.images, model: flags.model, colour: flags.colour });
+      const model = flags.model === undefined ? undefined : resolveModel(flags.model); // a name under MASSIVIT_MODELS_DIR, or a path
+      if (model !== undefined) checkModelPath('--model', model);
+      const map = await imageMap({ scanDir, image: flags.image, layer: where, kind: flags.kind, out: flags.out, images: flags.images, model, colour: flags.colour });
       if (flags.json) process.stdout.write(JSON.stringify({ kind: map.kind, layer: map.layer, image: map.image, cls: map.cls, registers: map.registers, grid: map.grid }) + '\n');
       process.stderr.write(`massivit: wrote ${flags.out}\n`);
     });

@@ -36,9 +36,10 @@ export function reportCommand(): Command {
       if (typeof flags.figures === 'string') checkOutputFolder('--figures', flags.figures);
       if (flags.images !== undefined) checkInputFolder('--images', flags.images);
       if (flags.intervene !== undefined) checkInputFile('--intervene', flags.intervene);
-      if (flags.model !== undefined) checkModelPath('--model', resolveModel(flags.model));
-      if (flags.model) {
-        const view = await recaptureView(scanDir, { model: flags.model, layer: flags.layer, image: flags.image, images: flags.images });
+      const model = flags.model === undefined ? undefined : resolveModel(flags.model); // a name under MASSIVIT_MODELS_DIR, or a path
+      if (model !== undefined) checkModelPath('--model', model);
+      if (model) {
+        const view = await recaptureView(scanDir, { model, layer: flags.layer, image: flags.image, images: flags.images });
         if (view) process.stderr.write(`Feature × token view → ${view}\n`);
       }
       const result = await writeScanReport(scanDir, { html: flags.html, figures: flags.figures === true ? undefined : flags.figures, imagesRoot: flags.images, intervene: flags.intervene });
