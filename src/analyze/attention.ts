@@ -9,8 +9,6 @@ import type { TokenLayout } from '../model/layout.js';
 import type { BlockAttention, ClsRowRow, HeadAttention, HeadRow, ImageAttention, LayerObservation, SinkRow, SinkTokens } from '../contracts/rows.js';
 import { patchGrid } from './norms.js';
 
-export type { ImageAttention, SinkTokens } from '../contracts/rows.js';
-
 /**
  * S for one image: tokens holding massive or near-miss cells at any layer (near-misses included so that
  * models just under the 1000× criterion, like ViT-Ti, still get their sinks; S differs per image, as
@@ -119,7 +117,6 @@ interface BlockAcc {
   clsRow: Float64Array;
 }
 
-/** Dataset attention summary from the store (file-path order); undefined when the scan had no attention rows. */
 /** What the attention summary reads: the store's rows in file-path order (store/queries.ts). */
 export interface AttentionSource {
   sinks: SinkRow[];
@@ -127,6 +124,7 @@ export interface AttentionSource {
   clsRows: () => Iterable<ClsRowRow>;
 }
 
+/** Dataset attention summary from the store's rows; undefined when the scan had no attention rows. */
 export function summarizeAttention(source: AttentionSource, layout: TokenLayout, missing: { block: number; reason: string }[] = []): AttentionSummary | undefined {
   const sinkRows = source.sinks;
   if (sinkRows.length === 0) return undefined;

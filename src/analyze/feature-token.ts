@@ -2,6 +2,8 @@
  * The feature × token view (the paper's 3-D plot): one image's whole hidden state at one layer, reduced to a
  * compact, embeddable summary. Pure: a hidden state in, the view out (outputs/view-json.ts reads and writes it).
  */
+import { finiteCopy } from './non-finite.js';
+
 export const VIEW_VERSION = 1;
 /** Grid bounds: enough to see single cells in a ViT-B at 224 px, small enough to embed (≈ 10 kB). */
 const MAX_ROWS = 128;
@@ -35,7 +37,7 @@ const round = (v: number): number => Number(v.toPrecision(5));
 /** Builds the view from one hidden state [tokens, dims] (row-major). */
 export function buildView(raw: Float32Array, tokens: number, dims: number, patchStart: number, flaggedDims: number[], meta: { layer: number; reason: ViewReason; image: string }): FeatureTokenView {
   // NaN / ±Inf count as 0, as in the scan's statistics (analyze/non-finite.ts); scan.json counts them.
-  const hidden = raw.some((v) => !Number.isFinite(v)) ? raw.map((v) => (Number.isFinite(v) ? v : 0)) : raw;
+  const hidden = raw.some((v) => !Number.isFinite(v)) ? finiteCopy(raw, 0, raw.length) : raw;
   const abs = Float32Array.from(hidden, Math.abs);
   const sorted = Float32Array.from(abs).sort();
   const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { BIAS_VARIANTS, type BiasResult, type BiasShare } from '../analyze/bias.js';
 import { MassivitError, errorMessage } from '../contracts/errors.js';
-import { checkFile, count, finite, flag, list, measure, nullable, oneOf, optional, record, text, type Check } from './validate.js';
+import { checkFile, count, finite, flag, list, measure, oneOf, optional, record, text, type Check } from './validate.js';
 
 export type { BiasResult, BiasVariant } from '../analyze/bias.js';
 export const BIAS_JSON_VERSION = 1;

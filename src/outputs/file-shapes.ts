@@ -4,7 +4,7 @@
  */
 import type { FeatureTokenView } from '../analyze/feature-token.js';
 import { MassivitError } from '../contracts/errors.js';
-import { checkFile, count, finite, flag, list, measure, nullable, oneOf, optional, record, text, tuple, type Check } from './validate.js';
+import { checkFile, count, finite, flag, list, measure, oneOf, record, text, type Check } from './validate.js';
 
 const m = measure as Check<number>;
 

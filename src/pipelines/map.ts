@@ -2,7 +2,6 @@
  * Per-image maps from a scan folder: the token-norm map of a layer, or the CLS → patch attention map of a
  * block (scan --attention), as a [rows][cols] grid (CLS and registers dropped) and as a PNG over the photo.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../contracts/atomic.js';
 import { join, resolve } from 'node:path';
 import { patchGrid } from '../analyze/norms.js';

@@ -61,7 +61,7 @@ export function layerCurvesChart(scan: ScanJson): ChartConfig {
   };
 }
 
-function tokenLabel(view: FeatureTokenView, scan: ScanJson, token: number): string {
+function tokenLabel(scan: ScanJson, token: number): string {
   const t = scan.model.tokens;
   if (token === t.cls) return 'CLS';
   const r = t.registers.indexOf(token);
@@ -101,7 +101,7 @@ export function featureTokenChart(view: FeatureTokenView, scan: ScanJson): Chart
   datasets.push({ label: 'median |a| of the layer', data: tokens.map(() => view.median), backgroundColor: '#1f77b4' });
   return {
     type: 'bar',
-    data: { labels: tokens.map((t) => tokenLabel(view, scan, t)), datasets },
+    data: { labels: tokens.map((t) => tokenLabel(scan, t)), datasets },
     options: chartOptions(
       `${scan.model.name}: feature × token at layer ${view.layer}`,
       { title: axis('token'), ticks: { autoSkip: false, maxRotation: 40, minRotation: 20 } },

@@ -3,9 +3,10 @@
  * the layer and cells edited, the zero / mean / random-control rows, and one sentence reading the result.
  * Found at <scanDir>/intervene.json, or passed with `massivit report <scanDir> --intervene <file>`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MassivitError, errorMessage } from '../contracts/errors.js';
+import { INTERVENE_FILE } from '../contracts/files.js';
 import { readInterveneJson, type InterveneCell, type InterveneJson, type InterveneResult } from '../outputs/intervene-json.js';
 import { ROLE_LABELS } from './charts.js';
 import { esc, fmt, sortableTable } from './html.js';
@@ -13,7 +14,6 @@ import { emptyPart, type ReportPart } from './parts.js';
 import type { ScanJson } from '../outputs/scan-json.js';
 import { percent } from './svg-grid.js';
 
-const INTERVENE_JSON = 'intervene.json';
 
 export interface FoundIntervention {
   json: InterveneJson;
@@ -35,16 +35,16 @@ export function findIntervention(scanDir: string, scan: ScanJson, notes: string[
     if (json.model.sha256 !== scan.model.sha256) {
       throw new MassivitError('BAD_OPTION', `--intervene ${explicit} was made with ${json.model.name} (sha256 ${json.model.sha256.slice(0, 12)}…), not with this scan's model (${scan.model.sha256.slice(0, 12)}…)`);
     }
-    return { json, path, inScanDir: path === join(resolve(scanDir), INTERVENE_JSON) };
+    return { json, path, inScanDir: path === join(resolve(scanDir), INTERVENE_FILE) };
   }
-  const path = join(resolve(scanDir), INTERVENE_JSON);
+  const path = join(resolve(scanDir), INTERVENE_FILE);
   if (!existsSync(path)) return undefined;
   try {
     const json = readInterveneJson(path);
     if (json.model.sha256 === scan.model.sha256) return { json, path, inScanDir: true };
-    notes.push(`${INTERVENE_JSON} was made with another model (${json.model.name}): interventions not shown`);
+    notes.push(`${INTERVENE_FILE} was made with another model (${json.model.name}): interventions not shown`);
   } catch (err) {
-    notes.push(`${INTERVENE_JSON} skipped: ${errorMessage(err)}`);
+    notes.push(`${INTERVENE_FILE} skipped: ${errorMessage(err)}`);
   }
   return undefined;
 }
@@ -151,7 +151,7 @@ export function intervenePart(found: FoundIntervention | undefined): ReportPart 
     ...Object.entries(j.rules ?? {}).map(([mode, rule]) => `<dt>${esc(mode)}</dt><dd>${esc(rule)}${seedOf(j, mode)}</dd>`),
     `<dt>Images</dt><dd>${esc(j.images.used)} used, ${esc(j.images.failed)} failed${j.classes ? `; ${esc(j.classes.length)} classes (kNN: k = ${esc(j.knn?.k)}, ${esc(j.knn?.metric ?? '')}, leave-one-out)` : ''}</dd>`,
     `<dt>Output compared</dt><dd><code>${esc(j.model.output)}</code> (${j.model.kind === 'classifier' ? 'classifier: top-1 agreement and KL of the class distribution, plus cosine of the logits' : 'feature model: cosine of the embedding; no classes, so no top-1 or KL'})</dd>`,
-    `<dt>File</dt><dd>${found.inScanDir ? `<code>${INTERVENE_JSON}</code> in this scan folder` : `<code>${esc(found.path)}</code>`}</dd>`,
+    `<dt>File</dt><dd>${found.inScanDir ? `<code>${INTERVENE_FILE}</code> in this scan folder` : `<code>${esc(found.path)}</code>`}</dd>`,
     '</dl>',
     resultTable(j),
   ].join('\n');

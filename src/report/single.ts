@@ -82,7 +82,7 @@ async function whereData(db: Db | undefined, scan: ScanJson, notes: string[], ph
   return { kind, grid, thumbs: thumbs.filter((t) => t.dataUri) };
 }
 
-function whereSection(scan: ScanJson, where: WhereData, heatmap: string | undefined): string {
+function whereSection(where: WhereData, heatmap: string | undefined): string {
   const out = ['<h2 id="where">Where they sit</h2>'];
   if (!where.kind) {
     out.push('<p class="empty">No massive activations or near-misses, so nothing to place.</p>');
@@ -110,7 +110,7 @@ function whereSection(scan: ScanJson, where: WhereData, heatmap: string | undefi
   return out.join('\n');
 }
 
-function viewSection(scan: ScanJson, view: FeatureTokenView | undefined, svg: string | undefined): string {
+function viewSection(view: FeatureTokenView | undefined, svg: string | undefined): string {
   const out = ['<h2 id="feature-token">Feature × token</h2>'];
   if (!view || !svg) {
     out.push('<p class="empty">Not captured: this view needs the model and is recorded by <code>massivit scan</code> (views/feature-token.json). Re-run the scan to add it.</p>');
@@ -173,14 +173,14 @@ export async function writeScanReport(scanDir: string, opts: ReportOptions = {})
     '<h2 id="layers">Layer-wise magnitudes</h2>',
     '<p>Mean over images of the three largest |a| and of the median |a| of each layer\'s hidden state. Dashed: the massive criterion (an absolute floor and a multiple of the median); dotted: the near-miss band.</p>',
     chartFigure('layer-curves', 'The paper\'s figure: top-1/2/3 and median |a| per layer, log scale.'),
-    viewSection(scan, view, svgs['feature-token-heatmap']),
+    viewSection(view, svgs['feature-token-heatmap']),
     '<h2 id="massive">Massive activations</h2>',
     '<p>Grouped by layer, dim and token role; click a column to sort. <em>images</em>: how many images hold it; <em>token</em>: the most frequent token of the group.</p>',
     groupTable('massive-table', scan.massive, 'No activation meets the massive criterion.'),
     '<h3 id="near-misses">Near-misses</h3>',
     '<p>Cells that reach the near-miss band but not the criterion: what a slightly looser threshold would call massive.</p>',
     groupTable('near-table', scan.nearMisses, 'No near-misses.'),
-    whereSection(scan, where, svgs['patch-positions']),
+    whereSection(where, svgs['patch-positions']),
     ...parts.map((p) => p.html),
     notes.length > 0 ? `<h3>Notes</h3><ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '',
     footer(scan, opts.now ?? new Date()),

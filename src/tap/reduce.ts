@@ -9,7 +9,6 @@ import { DataType, type GraphBuilder } from '../model/onnx.js';
 /** The criteria the in-graph statistics use: the same type as the kernel's (contracts/criteria.ts). */
 export type Criteria = StatsCriteria;
 
-const STAT_SUFFIXES = ['topk_values', 'topk_indices', 'median', 'norms', 'dim_massive', 'dim_outlier'] as const;
 export interface ReduceContext {
   b: GraphBuilder;
   opset: number;
