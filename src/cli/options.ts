@@ -10,3 +10,11 @@ export function rangeFlag(name: RangeName): (value: string) => number {
     return parsed.value;
   };
 }
+
+/** `--at <layer|auto>` (intervene, bias): a layer in range, or 'auto' for the emergence layer. */
+export function atFlag(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const parsed = parseInRange(RANGES.at, value);
+  if ('error' in parsed) throw new InvalidArgumentError(`${parsed.error.replace(/, got/, " or 'auto', got")}`);
+  return parsed.value;
+}

@@ -1,15 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { bias } from '../../pipelines/bias.js';
 import { BIAS_HTML } from '../../contracts/files.js';
 import type { BiasJson } from '../../outputs/bias-json.js';
 import { resolveModel } from '../../model/registry.js';
-import { parseInRange, RANGES } from '../../contracts/ranges.js';
 import { checkInputFolder, checkModelPath, checkOutputFolder } from '../../pipelines/paths.js';
 import { biasPage } from '../../report/sections-bias.js';
 import { DEVICES, type Device } from '../../run/session.js';
-import { rangeFlag } from '../options.js';
+import { atFlag, rangeFlag } from '../options.js';
 
 interface BiasFlags {
   model: string;
@@ -22,13 +21,6 @@ interface BiasFlags {
   threads: number;
   limit?: number;
   json?: boolean;
-}
-
-function atFlag(value: string): number | 'auto' {
-  if (value === 'auto') return 'auto';
-  const parsed = parseInRange(RANGES.at, value);
-  if ('error' in parsed) throw new InvalidArgumentError(`${parsed.error.replace(/, got/, " or 'auto', got")}`);
-  return parsed.value;
 }
 
 export function biasCommand(): Command {

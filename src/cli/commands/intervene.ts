@@ -3,8 +3,7 @@ import { intervene, INTERVENTION_MODES, INTERVENTION_TARGETS, parseCells, type I
 import { targetText } from '../../report/sections-intervene.js';
 import { resolveModel } from '../../model/registry.js';
 import { DEVICES, type Device } from '../../run/session.js';
-import { rangeFlag } from '../options.js';
-import { parseInRange, RANGES } from '../../contracts/ranges.js';
+import { atFlag, rangeFlag } from '../options.js';
 import { checkInputFolder, checkModelPath, checkOutputFolder } from '../../pipelines/paths.js';
 import { errorMessage } from '../../contracts/errors.js';
 import { describeFigures, writeScanReport } from '../../pipelines/report.js';
@@ -25,13 +24,6 @@ interface InterveneFlags {
   limit?: number;
   json?: boolean;
   report: boolean;
-}
-
-function atFlag(value: string): number | 'auto' {
-  if (value === 'auto') return 'auto';
-  const parsed = parseInRange(RANGES.at, value);
-  if ('error' in parsed) throw new InvalidArgumentError(`${parsed.error.replace(/, got/, " or 'auto', got")}`);
-  return parsed.value;
 }
 
 /** `all`, `both` (zero,mean: the flag's meaning before noise and shuffle existed) or a comma list. */
