@@ -57,14 +57,6 @@ export function hubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   return { endpoint: url.href.replace(/\/+$/, ''), ...(token ? { token } : {}), ...(basic ? { basic } : {}) };
 }
 
-/** The endpoint without credentials, for messages and manifests. */
-export function publicEndpoint(endpoint: string): string {
-  const url = new URL(endpoint);
-  url.username = '';
-  url.password = '';
-  return url.href.replace(/\/+$/, '');
-}
-
 export type FileHash = { algo: 'sha256' | 'git-sha1'; value: string };
 
 export interface RemoteFile {
@@ -221,7 +213,8 @@ function decoded(bytes: Buffer, encoding: string | undefined, what: string): Buf
   throw new MassivitError('NETWORK', `The hub answered ${what} with an unknown Content-Encoding '${printable(enc, 40)}'`);
 }
 
-function sizeHeader(value: string | undefined): number | undefined {
+/** A Content-Length-like header as a byte count; undefined when absent or not a plain decimal. */
+export function sizeHeader(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
   return Number(value.trim());
 }

@@ -10,8 +10,8 @@ import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync }
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MassivitError, errorMessage } from '../../contracts/errors.js';
-import { etagHash, httpError, type FileHash, type HubClient, type RemoteFile } from './client.js';
-import { HubTimeout, LIMIT_SOURCES, backoff, printable, sleep, speedCheck, type RawResponse } from './http.js';
+import { etagHash, httpError, sizeHeader, type FileHash, type HubClient, type RemoteFile } from './client.js';
+import { HubTimeout, LIMIT_SOURCES, backoff, printable, sleep, speedCheck } from './http.js';
 
 export interface DownloadProgress {
   file: string;
@@ -45,8 +45,7 @@ export async function remoteMetadata(client: HubClient, url: string, what: strin
   if (response.status >= 400) throw await httpError(response, at, what, client.config, repo);
   response.discard();
   const hash = etagHash(linkedEtag) ?? etagHash(response.header('etag'));
-  const length = response.header('content-length');
-  const size = linkedSize ?? (response.status === 200 && length && /^\d+$/.test(length) ? Number(length) : undefined);
+  const size = linkedSize ?? (response.status === 200 ? sizeHeader(response.header('content-length')) : undefined);
   return { ...(hash ? { hash } : {}), ...(size !== undefined ? { size } : {}) };
 }
 
@@ -93,11 +92,6 @@ export async function downloadBlob(client: HubClient, req: BlobRequest, expected
   renameSync(part, req.blobPath);
 }
 
-const lengthOf = (res: RawResponse): number | undefined => {
-  const v = res.header('content-length');
-  return v !== undefined && /^\d+$/.test(v.trim()) ? Number(v.trim()) : undefined;
-};
-
 async function fetchInto(client: HubClient, req: BlobRequest, part: string, size: number | undefined): Promise<void> {
   let from = existsSync(part) ? statSync(part).size : 0;
   if (size !== undefined && from > size) {
@@ -130,7 +124,7 @@ async function fetchInto(client: HubClient, req: BlobRequest, part: string, size
     response.discard();
     throw new MassivitError('NETWORK', `${what}: the server sent a '${printable(encoding, 40)}'-encoded body although massivit asked for the plain bytes (Accept-Encoding: identity); refusing it`);
   }
-  const length = lengthOf(response);
+  const length = sizeHeader(response.header('content-length'));
   if (size !== undefined && length !== undefined && from + length !== size) {
     response.discard();
     throw new MassivitError('NETWORK', `${what}: the server announced ${from + length} bytes but the hub's listing says ${size}; refusing it before writing anything`);

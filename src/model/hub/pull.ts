@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MassivitError } from '../../contracts/errors.js';
 import { catalogEntry, catalogEntryForRepo, CATALOG, type CatalogEntry } from './catalog.js';
-import { HubClient, HubUnreachable, hubConfig, publicEndpoint, type FileHash, type RepoInfo } from './client.js';
+import { HubClient, HubUnreachable, hubConfig, type FileHash, type RepoInfo } from './client.js';
 import { RepoCache, cacheRoot } from './cache.js';
 import { downloadBlob, remoteMetadata, type DownloadProgress } from './download.js';
 import { hubLimits, type HubLimits } from './http.js';
@@ -155,7 +155,7 @@ export async function pullModel(opts: PullOptions): Promise<PullResult> {
     revision,
     commit: info.commit,
     variant: selection.variant,
-    endpoint: publicEndpoint(config.endpoint),
+    endpoint: config.endpoint, // hubConfig took any credentials out of it
     ...(entry ? { catalog: entry.name } : {}),
     files: manifestFiles,
   };
