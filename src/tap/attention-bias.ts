@@ -11,6 +11,7 @@ import { badModel } from '../contracts/errors.js';
 import { attnPattern } from '../contracts/hooks.js';
 import { indexGraph, type GraphIndex } from '../model/graph.js';
 import { DataType, type GraphBuilder, type GraphProto, type NodeProto } from '../model/onnx.js';
+import { claim } from './graph-edit.js';
 
 export interface AttentionBiasEdit {
   kind: 'attention-bias';
@@ -114,8 +115,7 @@ export function attentionBias(b: GraphBuilder, tensors: Map<string, string>, edi
   const graph = b.graph;
   const pattern = tensors.get(attnPattern(edit.block));
   if (!pattern) throw badModel(`Block ${edit.block}: no single attention Softmax to add a bias to (fused attention, or no such block)`);
-  if (edited.has(pattern)) throw new Error(`two attention-bias edits of block ${edit.block} in one plan`);
-  edited.add(pattern);
+  claim(edited, pattern, `attention-bias edits of block ${edit.block}`);
   const index = indexGraph(graph);
   const softmax = index.producer.get(pattern)!;
   const scores = scoreMatMul(index, softmax.input![0], edit.block);

@@ -7,7 +7,9 @@
  */
 import { badModel } from '../contracts/errors.js';
 import { mlpPost, residPre } from '../contracts/hooks.js';
+import type { HookTable } from '../model/hook-table.js';
 import type { GraphBuilder, GraphProto } from '../model/onnx.js';
+import { claim, spliceAfter } from './graph-edit.js';
 import { reduce } from './reduce.js';
 
 /** One zero token inserted at sequence index `at` of hidden_states[0] (at 1: [CLS, register, patches]). */
@@ -29,37 +31,19 @@ export interface NeuronsEdit {
   register: number;
 }
 
-export interface EditHooksLike {
-  numBlocks: number;
-  tensors: Map<string, string>;
-}
 
 const END = 2 ** 31 - 1;
-
-/** Rewires every consumer of x to the output of the nodes `build` adds, spliced right after x's producer. */
-function spliceAfter(graph: GraphProto, x: string, build: () => string): void {
-  const consumers = (graph.node ?? []).filter((n) => (n.input ?? []).includes(x));
-  const before = graph.node!.length;
-  const y = build();
-  // ONNX needs a topologically sorted node list: the new nodes go right after x's producer (or first,
-  // for a graph input), and read only x and initializers.
-  const added = graph.node!.splice(before);
-  const at = graph.node!.findIndex((n) => (n.output ?? []).includes(x)) + 1;
-  graph.node!.splice(at, 0, ...added);
-  for (const node of consumers) node.input = (node.input ?? []).map((t) => (t === x ? y : t));
-}
 
 /** x[from:to] along `axis` (default 1, the token axis). */
 function tokens(b: GraphBuilder, x: string, from: number, to: number, axis = 1): string {
   return b.one('Slice', [x, b.constant([from], [1], 'int64'), b.constant([to], [1], 'int64'), b.constant([axis], [1], 'int64')]);
 }
 
-export function addToken(graph: GraphProto, b: GraphBuilder, hooks: EditHooksLike, edit: AddTokenEdit, edited: Set<string>): void {
+export function addToken(graph: GraphProto, b: GraphBuilder, hooks: Pick<HookTable, 'numBlocks' | 'tensors'>, edit: AddTokenEdit, edited: Set<string>): void {
   const x = hooks.tensors.get(residPre(0));
   if (!x) throw badModel('Cannot add a token: the graph has no embeddings output (hidden_states[0])');
   if (!Number.isInteger(edit.at) || edit.at < 1) throw badModel(`Cannot add a token at index ${edit.at}: it goes after CLS (index ≥ 1)`);
-  if (edited.has(x)) throw new Error('two edits of hidden_states[0] in one plan');
-  edited.add(x);
+  claim(edited, x, 'edits of hidden_states[0]');
   spliceAfter(graph, x, () => {
     const shape = b.one('Shape', [x]);
     const one = b.constant([1], [1], 'int64');
@@ -70,13 +54,12 @@ export function addToken(graph: GraphProto, b: GraphBuilder, hooks: EditHooksLik
   });
 }
 
-export function moveNeurons(graph: GraphProto, b: GraphBuilder, hooks: EditHooksLike & { opset: number }, edit: NeuronsEdit, edited: Set<string>): void {
+export function moveNeurons(graph: GraphProto, b: GraphBuilder, hooks: Pick<HookTable, 'numBlocks' | 'tensors' | 'opset'>, edit: NeuronsEdit, edited: Set<string>): void {
   const hook = mlpPost(edit.block);
   const x = hooks.tensors.get(hook);
   if (!x) throw badModel(`Cannot edit neurons of block ${edit.block}: ${hook} is not available in this graph (blocks 0 … ${hooks.numBlocks - 1})`);
-  if (edited.has(x)) throw new Error(`two edits of ${hook} in one plan`);
+  claim(edited, x, `edits of ${hook}`);
   if (edit.neurons.length === 0 || edit.signs.length !== edit.neurons.length) throw new Error('a neurons edit needs one sign per neuron and at least one neuron');
-  edited.add(x);
   const width = Math.max(...edit.neurons) + 1;
   const init = graph.initializer ?? [];
   // The down-projection weight [mlp width, hidden] gives the neuron count without running the model.

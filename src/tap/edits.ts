@@ -9,9 +9,11 @@
  */
 import { badModel } from '../contracts/errors.js';
 import { hookLayer, layerHook, type ResidPostHook, type ResidPreHook } from '../contracts/hooks.js';
+import type { HookTable } from '../model/hook-table.js';
 import { DataType, type GraphBuilder, type GraphProto } from '../model/onnx.js';
 import { attentionBias, attentionBiasFeeds, attentionBiasIdentity, type AttentionBiasEdit, type AttentionBiasInputs, type AttentionBiasValues } from './attention-bias.js';
 import { addToken, moveNeurons, type AddTokenEdit, type NeuronsEdit } from './edit-register.js';
+import { claim, spliceAfter } from './graph-edit.js';
 
 export { attentionBiasAt, type AttentionBiasEdit, type AttentionBiasValues } from './attention-bias.js';
 export type { NeuronsEdit } from './edit-register.js';
@@ -48,13 +50,8 @@ interface GraphOnlyInputs {
 
 export type EditInputs = CellsInputs | AttentionBiasInputs | GraphOnlyInputs;
 
-/** The hook table as the edits need it (tap/plan.ts builds it). */
-export interface EditHooks {
-  numBlocks: number;
-  tensors: Map<string, string>;
-  /** The graph's opset (the neurons edit's ReduceMax takes axes as an input from opset 18). */
-  opset?: number;
-}
+/** The hook table as the edits need it (the neurons edit's ReduceMax takes axes as an input from opset 18). */
+type EditHooks = Pick<HookTable, 'numBlocks' | 'tensors' | 'opset'>;
 
 /**
  * Applies the edits to a decoded graph in place; returns the inputs each one reads (same order as
@@ -75,7 +72,7 @@ export function applyEdits(b: GraphBuilder, hooks: EditHooks, edits: readonly Ed
         addToken(graph, b, hooks, edit, edited);
         return { kind: 'add-token' };
       case 'neurons':
-        moveNeurons(graph, b, { ...hooks, opset: hooks.opset ?? 17 }, edit, edited);
+        moveNeurons(graph, b, hooks, edit, edited);
         return { kind: 'neurons' };
       default:
         throw new Error(`unknown edit kind ${(edit as { kind: string }).kind}`);
@@ -90,22 +87,11 @@ function cells(graph: GraphProto, b: GraphBuilder, hooks: EditHooks, edit: Cells
   }
   const x = hooks.tensors.get(edit.hook);
   if (!x) throw badModel(`Hook ${edit.hook} is not available in this graph`);
-  // Two edits of one tensor would chain in an order nobody asked for.
-  if (edited.has(x)) throw new Error(`two edits of ${edit.hook} in one plan`);
-  edited.add(x);
+  claim(edited, x, `edits of ${edit.hook}`);
   const inputs: CellsInputs = { kind: 'cells', mask: `massivit/edit/${i}/mask`, fill: `massivit/edit/${i}/fill`, shape: [1, edit.tokens, edit.dims] };
-  // Consumers are collected before the new nodes exist, so the edit itself still reads the original x.
-  const consumers = (graph.node ?? []).filter((n) => (n.input ?? []).includes(x));
   const shape = { dim: inputs.shape.map((d) => ({ dimValue: d })) };
   for (const name of [inputs.mask, inputs.fill]) (graph.input ??= []).push({ name, type: { tensorType: { elemType: DataType.FLOAT, shape } } });
-  const before = graph.node!.length;
-  const y = b.one('Add', [b.one('Mul', [x, inputs.mask]), inputs.fill]);
-  // Keep the node list topologically sorted (ONNX requires it): the edit goes right after x's producer.
-  const added = graph.node!.splice(before);
-  const at = graph.node!.findIndex((n) => (n.output ?? []).includes(x)) + 1;
-  graph.node!.splice(at, 0, ...added);
-  for (const node of consumers) node.input = (node.input ?? []).map((t) => (t === x ? y : t));
-  // A graph output that is x itself keeps reporting the unedited value (outputs are not node inputs).
+  spliceAfter(graph, x, () => b.one('Add', [b.one('Mul', [x, inputs.mask]), inputs.fill]));
   return inputs;
 }
 
