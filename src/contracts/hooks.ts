@@ -25,6 +25,11 @@ export function layerHook(layer: number): ResidPreHook | ResidPostHook {
 
 const HOOK_RE = /^blocks\.(\d+)\.(hook_resid_pre|hook_resid_mid|hook_resid_post|attn\.hook_pattern|mlp\.hook_post)$/;
 
+/** A residual-stream hook ([batch, tokens, hidden size]), as against an attention pattern or an MLP activation. */
+export function isResidual(name: string): name is ResidPreHook | ResidMidHook | ResidPostHook {
+  return /^blocks\.\d+\.hook_resid_(pre|mid|post)$/.test(name);
+}
+
 /** The hidden_states index a residual hook holds, or undefined for a non-residual hook. */
 export function hookLayer(name: string): number | undefined {
   const m = HOOK_RE.exec(name);

@@ -5,7 +5,7 @@
  * its config fails here, before any image is read.
  */
 import { badModel, errorMessage, MassivitError } from '../contracts/errors.js';
-import { layerHook, type HookName } from '../contracts/hooks.js';
+import { isResidual, layerHook } from '../contracts/hooks.js';
 import { checkLayout } from '../model/layout.js';
 import type { ModelSpec } from '../model/load.js';
 import { editFeeds, identityValues, type EditValues } from '../tap/edits.js';
@@ -139,7 +139,7 @@ async function probe(spec: ModelSpec, plan: TapPlan, run: Runner['run']): Promis
     throw badModel(`The model rejected a ${height}x${width} input from its preprocessor config: ${reason}`);
   }
   const stats = plan.reduce?.layers[0];
-  const residual = plan.expose.find((h: HookName) => !h.endsWith('.attn.hook_pattern'));
+  const residual = plan.expose.find(isResidual); // not an MLP activation: its last axis is the MLP's width
   let tokens: number;
   let features: number;
   if (stats !== undefined) {

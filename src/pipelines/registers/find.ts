@@ -97,8 +97,7 @@ export async function findRegisterNeurons(spec: ModelSpec, set: ImageSet, opts: 
   const blocks = Array.from({ length: detection.layer }, (_, b) => mlpPost(b));
   let acc: ScoreAccumulator | undefined;
   if (detection.count > 0) {
-    // A residual hook goes first: the runner's probe checks the layout on the first exposed residual tensor.
-    await withRunner(spec, [layerHook(detection.layer), ...blocks], opts.run, async (r) => {
+    await withRunner(spec, blocks, opts.run, async (r) => {
       let first = 0;
       await forEachBatch(set, spec.preprocess, batch, false, async (pixels) => {
         const out = await r.run(pixels, { outputs: blocks });
