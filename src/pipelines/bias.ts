@@ -21,13 +21,12 @@ import { checkRanges } from './checks.js';
 import { checkInputFolder, checkOutputFolder } from './paths.js';
 import { tokenRole } from '../model/layout.js';
 import { loadModel, type ModelSpec } from '../model/load.js';
-import { massiveCells, measuredSpec } from './intervene.js';
+import { emergenceLayer, massiveCells, measuredSpec, scanOf } from './intervene.js';
 import { outputChoice, vectors } from './intervene-run.js';
-import { readScanJson } from '../outputs/scan-json-read.js';
 import { openRunner } from '../run/runner.js';
 import type { Device } from '../run/session.js';
 import { decodedBatches } from '../run/stream.js';
-import { scan, writeJsonAtomic } from './scan.js';
+import { writeJsonAtomic } from './scan.js';
 import { attentionBiasAt, cellsAt, type CellsValues, type EditValues } from '../tap/edits.js';
 import { VERSION } from '../contracts/version.js';
 
@@ -60,19 +59,10 @@ interface Sinks {
 }
 
 async function findSinks(spec: ModelSpec, opts: BiasOptions, outDir: string): Promise<Sinks> {
-  let scanDir = opts.scan ? resolve(opts.scan) : undefined;
-  if (!scanDir) {
-    scanDir = join(outDir, 'scan');
-    opts.onNotice?.(`no --scan given: scanning ${opts.images} into ${scanDir} to find the massive activations`);
-    await scan({ model: spec, images: opts.images, out: scanDir, batch: opts.batch, device: opts.device, threads: opts.threads, limit: opts.limit, maxPixels: opts.maxPixels, view: false });
-  }
-  const summary = readScanJson(scanDir);
-  let layer: number;
-  let atSource: Sinks['atSource'] = 'explicit';
-  if (typeof opts.at === 'number') layer = opts.at;
-  else if (summary.emergence.firstLayer !== null) [layer, atSource] = [summary.emergence.firstLayer, 'emergence'];
-  else if (summary.nearMissEmergence.firstLayer !== null) [layer, atSource] = [summary.nearMissEmergence.firstLayer, 'near-miss emergence'];
-  else throw new MassivitError('BAD_OPTION', `The scan in ${scanDir} found no massive activations or near-misses: there is nothing to replace by a bias`, 'Pass --at <layer>');
+  const { scanDir, summary } = await scanOf(spec, opts, outDir, 'the massive activations');
+  const chosen = typeof opts.at === 'number' ? { layer: opts.at, atSource: 'explicit' as const } : emergenceLayer(summary);
+  if (!chosen) throw new MassivitError('BAD_OPTION', `The scan in ${scanDir} found no massive activations or near-misses: there is nothing to replace by a bias`, 'Pass --at <layer>');
+  const { layer, atSource } = chosen;
   if (layer >= spec.arch.numLayers) throw invalidOption('--at', `a layer in 0…${spec.arch.numLayers - 1} (a block must follow it)`, layer);
   const { cells } = massiveCells(scanDir, layer);
   const tokens = [...new Set(cells.map((c) => c.token))].sort((a, b) => a - b);

@@ -15,6 +15,7 @@ import { checkRanges } from './checks.js';
 import { checkInputFolder, checkOutputFolder } from './paths.js';
 import { loadModel, type ModelSpec } from '../model/load.js';
 import { readScanJson } from '../outputs/scan-json-read.js';
+import type { ScanJson } from '../outputs/scan-json.js';
 import { openRunner } from '../run/runner.js';
 import type { RunOptions } from '../run/session.js';
 import { scan, writeJsonAtomic } from './scan.js';
@@ -60,25 +61,46 @@ async function resolveTarget(spec: ModelSpec, opts: InterveneOptions, outDir: st
   const at = opts.at ?? 'auto';
   const single = (layer: number, atSource: Target['atSource'], rest: Pick<Target, 'cells' | 'cellsSource' | 'scanDir'>): Target => ({ target: which, layers: [layer], atSource, ...rest });
   if (opts.cells && typeof at === 'number') return single(at, 'explicit', { cells: opts.cells, cellsSource: 'explicit', scanDir: null });
-  let scanDir = opts.scan ? resolve(opts.scan) : undefined;
-  if (!scanDir) {
-    scanDir = join(outDir, 'scan');
-    opts.onNotice?.(`no --scan given: scanning ${opts.images} into ${scanDir} to find the cells`);
-    await scan({ model: spec, images: opts.images, out: scanDir, batch: opts.batch, device: opts.device, threads: opts.threads, limit: opts.limit, maxPixels: opts.maxPixels, view: false });
-  }
-  const summary = readScanJson(scanDir);
-  let layer: number;
-  let atSource: Target['atSource'] = 'explicit';
-  if (typeof at === 'number') layer = at;
-  else if (summary.emergence.firstLayer !== null) [layer, atSource] = [summary.emergence.firstLayer, 'emergence'];
-  else if (summary.nearMissEmergence.firstLayer !== null) [layer, atSource] = [summary.nearMissEmergence.firstLayer, 'near-miss emergence'];
-  else throw new MassivitError('BAD_OPTION', `--at auto: the scan in ${scanDir} found no massive activations or near-misses`, 'Pass --at <layer> and --cells token:dim,...');
+  const { scanDir, summary } = await scanOf(spec, opts, outDir, 'the cells');
+  const chosen = typeof at === 'number' ? { layer: at, atSource: 'explicit' as const } : emergenceLayer(summary);
+  if (!chosen) throw new MassivitError('BAD_OPTION', `--at auto: the scan in ${scanDir} found no massive activations or near-misses`, 'Pass --at <layer> and --cells token:dim,...');
+  const { layer, atSource } = chosen;
   if (opts.cells) return single(layer, atSource, { cells: opts.cells, cellsSource: 'explicit', scanDir });
   const found = massiveCells(scanDir, layer);
   return single(layer, atSource, { cells: found.cells, cellsSource: found.kind === 'massive' ? 'scan: massive' : 'scan: near-miss', scanDir });
 }
 
 /** The massive (else near-miss) cells a scan found at one layer. */
+/** What scanOf needs of intervene's or bias's options. */
+interface ScanSource {
+  scan?: string;
+  images: string;
+  batch?: number;
+  device?: RunOptions['device'];
+  threads?: number;
+  limit?: number;
+  maxPixels?: number;
+  onNotice?: (message: string) => void;
+}
+
+/** The scan that says where the massive activations are: --scan, else a scan of --images into <out>/scan. */
+export async function scanOf(spec: ModelSpec, opts: ScanSource, outDir: string, toFind: string): Promise<{ scanDir: string; summary: ScanJson }> {
+  let scanDir = opts.scan ? resolve(opts.scan) : undefined;
+  if (!scanDir) {
+    scanDir = join(outDir, 'scan');
+    opts.onNotice?.(`no --scan given: scanning ${opts.images} into ${scanDir} to find ${toFind}`);
+    await scan({ model: spec, images: opts.images, out: scanDir, batch: opts.batch, device: opts.device, threads: opts.threads, limit: opts.limit, maxPixels: opts.maxPixels, view: false });
+  }
+  return { scanDir, summary: readScanJson(scanDir) };
+}
+
+/** `--at auto`: the first layer with massive activations, else with near-misses; undefined when neither. */
+export function emergenceLayer(summary: ScanJson): { layer: number; atSource: 'emergence' | 'near-miss emergence' } | undefined {
+  if (summary.emergence.firstLayer !== null) return { layer: summary.emergence.firstLayer, atSource: 'emergence' };
+  if (summary.nearMissEmergence.firstLayer !== null) return { layer: summary.nearMissEmergence.firstLayer, atSource: 'near-miss emergence' };
+  return undefined;
+}
+
 export function massiveCells(scanDir: string, layer: number): NonNullable<ReturnType<typeof scanCells>> {
   const db = openStoreReadOnly(scanDir);
   if (!db) throw new MassivitError('BAD_OPTION', `--scan ${scanDir} holds no ${STORE_FILE}`, 'Pass the --out folder of a massivit scan');
@@ -100,8 +122,6 @@ function checkInterveneOptions(opts: InterveneOptions): { modes: InterventionMod
   const batch = opts.batch ?? 8;
   const maxPixels = opts.maxPixels ?? DEFAULT_LIMITS.maxPixels;
   const seed = opts.seed ?? 0;
-  if (!Number.isInteger(batch) || batch < 1) throw invalidOption('--batch', 'a positive integer', batch);
-  if (!Number.isInteger(seed)) throw invalidOption('--seed', 'an integer', seed);
   checkRanges({ batch, seed, threads: opts.threads, limit: opts.limit, maxPixels, at: opts.at === 'auto' ? undefined : opts.at });
   checkInputFolder('--images', opts.images);
   checkOutputFolder('--out', opts.out);
