@@ -41,6 +41,12 @@ export const RANGES = {
   outlierRatio: positive('--outlier-ratio', 1e6),
   outlierShare: positive('--outlier-share', 1),
   normThreshold: positive('--norm-threshold', 1e6),
+  // registers find: the detection layer is a block output (1 … N), the outlier and neuron filters.
+  detectionLayer: int('--layer', 1, 4096),
+  outlierNorm: positive('--threshold', 1e9),
+  normRatio: { flag: '--norm-ratio', min: 0, max: 1e9, integer: false },
+  topNeurons: int('--top', 0, 1e6),
+  neuronRatio: { flag: '--neuron-ratio', min: 0, max: 1e12, integer: false },
 } satisfies Record<string, Range>;
 
 export type RangeName = keyof typeof RANGES;

@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import type { PreprocessSpec } from '../model/preprocessor.js';
-import { DEFAULT_LIMITS, modelViewImage, type DecodeLimits } from './model-view.js';
+import { modelViewImage, type DecodeLimits } from './model-view.js';
 
 export interface OverlayOptions {
   /** Output scale relative to the model input (default 2: a 224 px model gives a 448 px picture). */
@@ -52,6 +52,6 @@ export async function renderOverlay(photo: Buffer, spec: PreprocessSpec, grid: n
   });
   // Nearest-neighbour upscaling keeps every patch a sharp-edged square.
   const map = await sharp(cells, { raw: { width: cols, height: rows, channels: 4 } }).resize(width, height, { kernel: 'nearest', fit: 'fill' }).png().toBuffer();
-  const base = await (await modelViewImage(photo, spec, opts.limits ?? DEFAULT_LIMITS)).resize(width, height, { fit: 'fill' }).png().toBuffer();
+  const base = await (await modelViewImage(photo, spec, opts.limits)).resize(width, height, { fit: 'fill' }).png().toBuffer();
   return sharp(base).composite([{ input: map }]).png().toBuffer();
 }

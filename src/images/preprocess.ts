@@ -5,8 +5,6 @@
 import type { PreprocessSpec } from '../model/preprocessor.js';
 import { DEFAULT_LIMITS, modelView, type DecodeLimits } from './model-view.js';
 
-export { DEFAULT_LIMITS, resizeTarget, type DecodeLimits } from './model-view.js';
-
 export interface PreprocessedImage {
   /** float32 [3, height, width] */
   pixels: Float32Array;

@@ -15,7 +15,7 @@ import { BIAS_JSON_VERSION, type BiasJson } from '../outputs/bias-json.js';
 import { effect, noSlots, Shares, SinkSums, type BiasResult, type BiasVariant } from '../analyze/bias.js';
 import { MassivitError, invalidOption } from '../contracts/errors.js';
 import { attnPattern } from '../contracts/hooks.js';
-import { DEFAULT_LIMITS } from '../images/preprocess.js';
+import { DEFAULT_LIMITS } from '../images/model-view.js';
 import { walkImages } from '../images/walk.js';
 import { checkRanges } from './checks.js';
 import { checkInputFolder, checkOutputFolder } from './paths.js';

@@ -10,7 +10,7 @@ import { ensureOutputDir } from '../contracts/atomic.js';
 import { join, resolve } from 'node:path';
 import { MassivitError, invalidOption } from '../contracts/errors.js';
 import { layerHook } from '../contracts/hooks.js';
-import { DEFAULT_LIMITS } from '../images/preprocess.js';
+import { DEFAULT_LIMITS } from '../images/model-view.js';
 import { checkRanges } from './checks.js';
 import { checkInputFolder, checkOutputFolder } from './paths.js';
 import { loadModel, type ModelSpec } from '../model/load.js';

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { badModel, errorMessage, invalidOption } from '../contracts/errors.js';
-import { DEFAULT_LIMITS } from '../images/preprocess.js';
+import { DEFAULT_LIMITS } from '../images/model-view.js';
 import { loadModel } from '../model/load.js';
 import { readScanJson } from '../outputs/scan-json-read.js';
 import { describeFigures } from '../report/figures.js';

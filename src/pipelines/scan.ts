@@ -12,7 +12,7 @@ import { layerHook } from '../contracts/hooks.js';
 import { resolveAnalysis, type AnalysisOptions } from '../analyze/extras.js';
 import { MassivitError, errorMessage } from '../contracts/errors.js';
 import type { ImageError } from '../contracts/rows.js';
-import { DEFAULT_LIMITS } from '../images/preprocess.js';
+import { DEFAULT_LIMITS } from '../images/model-view.js';
 import { inShard, type Shard } from '../images/shard.js';
 import { walkImages, type ImageEntry } from '../images/walk.js';
 import { assertOutputFolder } from '../store/output-guard.js';

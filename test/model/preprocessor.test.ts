@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePreprocessor } from '../../src/model/preprocessor.js';
 import { parseArchConfig } from '../../src/model/config.js';
 import { tokenLayout, tokenRole, patchPosition, checkLayout } from '../../src/model/layout.js';
-import { resizeTarget } from '../../src/images/preprocess.js';
+import { resizeTarget } from '../../src/images/model-view.js';
 
 describe('preprocessor_config.json', () => {
   it('ViTImageProcessor: exact resize, no crop', () => {

@@ -1,24 +1,10 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { resolveModel } from '../../model/registry.js';
 import { checkModelPath } from '../../pipelines/paths.js';
-import { parseInRange, type Range } from '../../contracts/ranges.js';
 import { DEVICES, type Device } from '../../run/session.js';
 import { registersAdd, registersFind, CLOSENESS_FILE } from '../../pipelines/registers.js';
 import type { RegisterNeuron } from '../../outputs/register-neurons.js';
 import { rangeFlag } from '../options.js';
-
-const range = (r: Range) => (value: string) => {
-  const parsed = parseInRange(r, value);
-  if ('error' in parsed) throw new InvalidArgumentError(parsed.error);
-  return parsed.value;
-};
-const RANGE = {
-  layer: { flag: '--layer', min: 1, max: 4096, integer: true },
-  threshold: { flag: '--threshold', min: 0, max: 1e9, integer: false, minExclusive: true },
-  minRatio: { flag: '--norm-ratio', min: 0, max: 1e9, integer: false },
-  top: { flag: '--top', min: 0, max: 1e6, integer: true },
-  neuronRatio: { flag: '--neuron-ratio', min: 0, max: 1e12, integer: false },
-} satisfies Record<string, Range>;
 
 interface RunFlags {
   model: string;
@@ -50,11 +36,11 @@ function common(cmd: Command): Command {
 
 function findFlags(cmd: Command): Command {
   return cmd
-    .option('--layer <L>', 'detection layer (block output 1 … N); default: the largest max/median patch-norm ratio', range(RANGE.layer))
-    .option('--threshold <norm>', 'outlier: patch-token L2 norm above this (default: mean + 3 sd at the detection layer)', range(RANGE.threshold))
-    .option('--norm-ratio <x>', 'outlier: norm also at least x × the median patch norm (default 10)', range(RANGE.minRatio))
-    .option('--top <k>', 'take a fixed number of neurons (default: the smallest set holding ≥ 95% of the sparse neurons’ excess)', range(RANGE.top))
-    .option('--neuron-ratio <x>', 'sparsity filter: mean |a| at the outliers at least x × elsewhere (default 100 without --top)', range(RANGE.neuronRatio));
+    .option('--layer <L>', 'detection layer (block output 1 … N); default: the largest max/median patch-norm ratio', rangeFlag('detectionLayer'))
+    .option('--threshold <norm>', 'outlier: patch-token L2 norm above this (default: mean + 3 sd at the detection layer)', rangeFlag('outlierNorm'))
+    .option('--norm-ratio <x>', 'outlier: norm also at least x × the median patch norm (default 10)', rangeFlag('normRatio'))
+    .option('--top <k>', 'take a fixed number of neurons (default: the smallest set holding ≥ 95% of the sparse neurons’ excess)', rangeFlag('topNeurons'))
+    .option('--neuron-ratio <x>', 'sparsity filter: mean |a| at the outliers at least x × elsewhere (default 100 without --top)', rangeFlag('neuronRatio'));
 }
 
 const findOptions = (f: FindFlags) => ({ layer: f.layer, threshold: f.threshold, minRatio: f.normRatio, top: f.top, minNeuronRatio: f.neuronRatio });

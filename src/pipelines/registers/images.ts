@@ -1,7 +1,7 @@
 /** The images a registers command runs on: walked once, decoded per pass through the runner's stream. */
 import { resolve } from 'node:path';
 import { MassivitError } from '../../contracts/errors.js';
-import { DEFAULT_LIMITS } from '../../images/preprocess.js';
+import { DEFAULT_LIMITS } from '../../images/model-view.js';
 import { walkImages, type ImageEntry } from '../../images/walk.js';
 import type { PreprocessSpec } from '../../model/preprocessor.js';
 import { decodedBatches } from '../../run/stream.js';
