@@ -3,11 +3,11 @@
  * per-image `layers.norms` BLOBs (float32 [tokens]), in file-path order, so resume/merge/single runs agree.
  * Everything here merges across images: fixed log-spaced histogram bins, counts, sums and sums of squares.
  */
+import { DEFAULT_NORM_THRESHOLD } from '../contracts/analysis.js';
 import type { NormRow } from '../contracts/rows.js';
 import { patchPosition, type TokenLayout } from '../model/layout.js';
 
 /** The paper's hand-picked high-norm threshold (Darcet et al. 2024, DINOv2). */
-export const DEFAULT_NORM_THRESHOLD = 150;
 /** Histogram edges: 8 bins per decade from 0.1 to 1e5 (49 edges, 48 bins); out-of-range norms go to the end bins. */
 export const NORM_BIN_EDGES: number[] = Array.from({ length: 49 }, (_, k) => 10 ** (-1 + k / 8));
 const AUTO_RULE = 'mean + 3 sd of all patch-token norms of the layer over the dataset';

@@ -16,5 +16,3 @@ export interface SummaryInputs {
   /** Transformer blocks, and the hooks this graph cannot tap with the reason (attention summary notes). */
   hooks: { numBlocks: number; missing: [HookName, string][] };
 }
-
-export type { AnalysisOptions } from '../analyze/extras.js';

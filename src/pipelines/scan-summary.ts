@@ -3,7 +3,6 @@
  * (analyze/). One code path for scans and merges, so a merge of all shards equals a single run.
  */
 import type { ScanCriteria } from '../contracts/criteria.js';
-import { DEFAULT_ANALYSIS } from '../analyze/extras.js';
 import { summarizeAttention, type AttentionSummary } from '../analyze/attention.js';
 import { summarizeNorms, type NormSummary } from '../analyze/norms.js';
 import { summarize } from '../analyze/summary.js';
@@ -30,7 +29,7 @@ export function summaryInputs(spec: ModelSpec, criteria: ScanCriteria, topK: num
 
 /** The `norms` / `attention` sections of scan.json, as the store's meta asks for. */
 function analysisSections(db: Db, inputs: SummaryInputs): { norms?: NormSummary; attention?: AttentionSummary } {
-  const a = { ...DEFAULT_ANALYSIS, ...loadAnalysis(db) };
+  const a = loadAnalysis(db);
   const out: { norms?: NormSummary; attention?: AttentionSummary } = {};
   if (a.norms) out.norms = summarizeNorms((ordered) => normRows(db, ordered), inputs.layout, a.normThreshold);
   if (a.attention) {

@@ -9,7 +9,7 @@ import { DEFAULT_CRITERIA, validateCriteria, type ScanCriteria } from '../contra
 import { openAnalyser } from './analyser.js';
 import type { BatchJob } from './analysis.js';
 import { layerHook } from '../contracts/hooks.js';
-import { resolveAnalysis, type AnalysisOptions } from '../analyze/extras.js';
+import { resolveAnalysis, type AnalysisOptions } from '../contracts/analysis.js';
 import { MassivitError, errorMessage } from '../contracts/errors.js';
 import type { ImageError } from '../contracts/rows.js';
 import { DEFAULT_LIMITS } from '../images/model-view.js';

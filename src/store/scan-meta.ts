@@ -5,7 +5,8 @@
  *   shard          'i/N' of the last scan into this store, or 'all'
  *   finished       '1' once that scan wrote scan.json; '0' while it runs (a killed scan stays '0')
  */
-import type { AnalysisOptions, SummaryInputs } from '../outputs/scan-inputs.js';
+import { DEFAULT_ANALYSIS, type AnalysisOptions } from '../contracts/analysis.js';
+import type { SummaryInputs } from '../outputs/scan-inputs.js';
 import type { Shard } from '../images/shard.js';
 import { getMeta, setMeta, type Db } from './db.js';
 
@@ -35,8 +36,8 @@ export function saveAnalysis(db: Db, a: AnalysisOptions): void {
   setMeta(db, 'analysis', JSON.stringify(a));
 }
 
-/** The stored options; undefined keys (older stores) are left for the caller's defaults. */
-export function loadAnalysis(db: Db): Partial<AnalysisOptions> {
+/** The stored options; keys an older store lacks take the defaults. */
+export function loadAnalysis(db: Db): AnalysisOptions {
   const raw = getMeta(db, 'analysis');
-  return raw ? (JSON.parse(raw) as Partial<AnalysisOptions>) : {};
+  return { ...DEFAULT_ANALYSIS, ...(raw ? (JSON.parse(raw) as Partial<AnalysisOptions>) : {}) };
 }

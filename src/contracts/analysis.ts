@@ -3,8 +3,10 @@
  * threshold). The choice is kept in the store's meta, so a resumed, merged or re-reported scan rebuilds
  * the same sections.
  */
-import { invalidOption } from '../contracts/errors.js';
-import { DEFAULT_NORM_THRESHOLD } from './norms.js';
+import { invalidOption } from './errors.js';
+
+/** The fixed high-norm threshold of Darcet et al. (patch-token L2 norm). */
+export const DEFAULT_NORM_THRESHOLD = 150;
 
 /** Which optional scan.json sections a scan computes. */
 export interface AnalysisOptions {
