@@ -4,8 +4,9 @@
  * folder (run/session.ts), so no size limit comes from protobuf and no weight passes through JS memory.
  */
 import type { Hash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative } from 'node:path';
+import { badModel } from '../contracts/errors.js';
 import type { ModelProto } from './onnx.js';
 
 const EXTERNAL = 1; // TensorProto.DataLocation.EXTERNAL
@@ -19,18 +20,50 @@ export interface ExternalData {
   bytes: number;
 }
 
-/** The side files a graph reads its weights from; undefined when every weight is inside the graph. */
-export function externalDataOf(model: ModelProto, onnxPath: string): ExternalData | undefined {
-  const files: string[] = [];
+/** Bytes per element of the ONNX data types a weight can have (TensorProto.DataType). */
+const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+
+/**
+ * Large exports keep weights in side files (model.onnx_data). Each entry must name a regular file inside
+ * the model's folder (after resolving links), other than the graph itself, with an offset and length that
+ * fit the file and the tensor: anything else would fail deep inside ONNX Runtime, block, or read elsewhere.
+ * Returns the side files the graph reads its weights from; undefined when every weight is inside the graph.
+ */
+export function externalDataOf(model: ModelProto, path: string): ExternalData | undefined {
+  const folder = realpathSync(dirname(path));
+  const self = realpathSync(path);
+  const sizes = new Map<string, number>(); // side file → its size, in the order the graph first names them
   let bytes = 0;
-  for (const t of model.graph?.initializer ?? []) {
+  for (const t of model.graph!.initializer ?? []) {
     if (t.dataLocation !== EXTERNAL) continue;
     const entry = (key: string) => (t.externalData ?? []).find((e) => e.key === key)?.value;
-    const location = entry('location')!; // load.ts checked every entry
-    if (!files.includes(location)) files.push(location);
-    bytes += Number(entry('length') ?? 0);
+    const f = entry('location') ?? '';
+    const bad = (why: string, hint?: string) => badModel(`${path}: external weights of tensor '${t.name}' ${why}`, hint);
+    if (f === '' || f === '.') throw badModel(`${path} names an empty external weights location ('${f}') for tensor '${t.name}': refused`);
+    if (isAbsolute(f) || f.split(/[\\/]/).includes('..')) throw badModel(`${path} names an external weights file outside its folder ('${f}'): refused`);
+    let size = sizes.get(f);
+    if (size === undefined) {
+      const target = join(dirname(path), f);
+      if (!existsSync(target)) throw badModel(`${path} keeps its weights in the external file '${f}', which is missing next to it`, 'Download the .onnx together with its _data file');
+      const real = realpathSync(target);
+      const rel = relative(folder, real);
+      if (rel.startsWith('..') || isAbsolute(rel)) throw badModel(`${path} names an external weights file outside its folder ('${f}' links to ${real}): refused`);
+      if (real === self) throw badModel(`${path} names itself as its external weights file ('${f}'): refused`);
+      const st = statSync(real);
+      if (!st.isFile()) throw badModel(`${path} names an external weights file '${f}' that is not a regular file: refused`);
+      sizes.set(f, (size = st.size));
+    }
+    const offset = Number(entry('offset') ?? 0);
+    const length = Number(entry('length') ?? Number.NaN);
+    const elem = ELEMENT_BYTES[t.dataType ?? 0];
+    const expected = elem === undefined ? undefined : (t.dims ?? []).reduce((n: number, d) => n * Number(d), elem);
+    if (!Number.isSafeInteger(offset) || offset < 0) throw bad(`have the offset ${entry('offset')}: expected a non-negative integer`);
+    if (!Number.isSafeInteger(length) || length < 0) throw bad(`have the length ${entry('length') ?? '(none)'}: expected a non-negative integer`);
+    if (expected !== undefined && length !== expected) throw bad(`have the length ${length}, but its shape and type need ${expected} bytes`);
+    if (offset + length > size) throw bad(`run past the end of '${f}' (${offset} + ${length} > ${size} bytes)`);
+    bytes += length;
   }
-  return files.length === 0 ? undefined : { dir: dirname(onnxPath), files, bytes };
+  return sizes.size === 0 ? undefined : { dir: dirname(path), files: [...sizes.keys()], bytes };
 }
 
 /** 16 MiB reads: hashing GBs of weights costs disk time, never more than this much memory. */

@@ -3,15 +3,15 @@
  * preprocessing, token layout and the hook table. Every problem is reported here, before any image is read.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { readRegularFile } from '../contracts/regular-file.js';
 import { badModel, errorMessage } from '../contracts/errors.js';
 import { findHooks, type HookTable } from './hook-table.js';
 import { indexGraph } from './graph.js';
 import { checkHeads, graphHeads } from './heads.js';
 import { attnPattern } from '../contracts/hooks.js';
-import { DataType, decodeModel, encodeModel, type ModelProto } from './onnx.js';
+import { DataType, decodeModel, encodeModel, type ModelProto, type ValueInfoProto } from './onnx.js';
 import { atImageSize, checkResizable, freeInputSize } from './resolution.js';
 import { externalDataOf, hashExternalData, type ExternalData } from './external-data.js';
 import { parseArchConfig, type ArchConfig, type Family } from './config.js';
@@ -131,54 +131,11 @@ function decode(bytes: Uint8Array, path: string): ModelProto {
     throw badModel(`${path} is not a valid ONNX file (protobuf decode failed: ${msg}): ${cut}`);
   }
   if (!model.graph || (model.graph.node ?? []).length === 0) throw badModel(`${path} is not a valid ONNX model: it has no graph nodes (corrupt, or not an ONNX file)`);
-  checkExternalData(model, path);
   return model;
 }
 
-/** Bytes per element of the ONNX data types a weight can have (TensorProto.DataType). */
-const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
-
-/**
- * Large exports keep weights in side files (model.onnx_data). Each entry must name a regular file inside
- * the model's folder (after resolving links), other than the graph itself, with an offset and length that
- * fit the file and the tensor: anything else would fail deep inside ONNX Runtime, block, or read elsewhere.
- */
-function checkExternalData(model: ModelProto, path: string): void {
-  const folder = realpathSync(dirname(path));
-  const self = realpathSync(path);
-  const sizes = new Map<string, number>();
-  for (const t of model.graph!.initializer ?? []) {
-    if (t.dataLocation !== 1) continue; // TensorProto.DataLocation.EXTERNAL
-    const entry = (key: string) => (t.externalData ?? []).find((e) => e.key === key)?.value;
-    const f = entry('location') ?? '';
-    const bad = (why: string, hint?: string) => badModel(`${path}: external weights of tensor '${t.name}' ${why}`, hint);
-    if (f === '' || f === '.') throw badModel(`${path} names an empty external weights location ('${f}') for tensor '${t.name}': refused`);
-    if (isAbsolute(f) || f.split(/[\\/]/).includes('..')) throw badModel(`${path} names an external weights file outside its folder ('${f}'): refused`);
-    let size = sizes.get(f);
-    if (size === undefined) {
-      const target = join(dirname(path), f);
-      if (!existsSync(target)) throw badModel(`${path} keeps its weights in the external file '${f}', which is missing next to it`, 'Download the .onnx together with its _data file');
-      const real = realpathSync(target);
-      const rel = relative(folder, real);
-      if (rel.startsWith('..') || isAbsolute(rel)) throw badModel(`${path} names an external weights file outside its folder ('${f}' links to ${real}): refused`);
-      if (real === self) throw badModel(`${path} names itself as its external weights file ('${f}'): refused`);
-      const st = statSync(real);
-      if (!st.isFile()) throw badModel(`${path} names an external weights file '${f}' that is not a regular file: refused`);
-      sizes.set(f, (size = st.size));
-    }
-    const offset = Number(entry('offset') ?? 0);
-    const length = Number(entry('length') ?? Number.NaN);
-    const elem = ELEMENT_BYTES[t.dataType ?? 0];
-    const expected = elem === undefined ? undefined : (t.dims ?? []).reduce((n: number, d) => n * Number(d), elem);
-    if (!Number.isSafeInteger(offset) || offset < 0) throw bad(`have the offset ${entry('offset')}: expected a non-negative integer`);
-    if (!Number.isSafeInteger(length) || length < 0) throw bad(`have the length ${entry('length') ?? '(none)'}: expected a non-negative integer`);
-    if (expected !== undefined && length !== expected) throw bad(`have the length ${length}, but its shape and type need ${expected} bytes`);
-    if (offset + length > size) throw bad(`run past the end of '${f}' (${offset} + ${length} > ${size} bytes)`);
-  }
-}
-
 /** The 4-D float image input; refuses graphs without one. */
-function imageInput(model: ModelProto): string {
+function imageInput(model: ModelProto): ValueInfoProto & { name: 'pixel_values' } {
   const inits = new Set((model.graph!.initializer ?? []).map((t) => t.name));
   const inputs = (model.graph!.input ?? []).filter((i) => !inits.has(i.name));
   const pixel = inputs.find((i) => i.name === 'pixel_values');
@@ -186,7 +143,7 @@ function imageInput(model: ModelProto): string {
   if (pixel && type !== DataType.FLOAT && type !== DataType.FLOAT16) {
     throw badModel(`The model's input 'pixel_values' has the element type ${DataType[type] ?? type}: massivit feeds float32 or float16 pixels`);
   }
-  if (pixel) return 'pixel_values';
+  if (pixel) return pixel as ValueInfoProto & { name: 'pixel_values' };
   const names = inputs.map((i) => `'${i.name}'`).join(', ') || 'none';
   throw badModel(`The model's input is not 'pixel_values' (found ${names}): massivit scans image models exported like Hugging Face / optimum do`);
 }
@@ -197,20 +154,9 @@ function modelHash(bytes: Uint8Array, external: ExternalData | undefined): strin
   return (external ? hashExternalData(hash, external) : hash).digest('hex');
 }
 
-/** The input height a graph fixes (square exports), undefined when symbolic. */
-function inputSizeOf(model: ModelProto, inputName: string): number | undefined {
-  const dim = (model.graph!.input ?? []).find((i) => i.name === inputName)?.type?.tensorType?.shape?.dim?.[2];
-  const value = dim?.dimValue === undefined || dim.dimValue === null ? 0 : Number(dim.dimValue);
-  return value > 0 ? value : undefined;
-}
-
-function halfInput(model: ModelProto, inputName: string): boolean {
-  return (model.graph!.input ?? []).find((i) => i.name === inputName)?.type?.tensorType?.elemType === DataType.FLOAT16;
-}
-
-/** The input's first dimension when the export fixed it (dim_value), undefined when it is symbolic. */
-function fixedBatchOf(model: ModelProto, inputName: string): number | undefined {
-  const dim = (model.graph!.input ?? []).find((i) => i.name === inputName)?.type?.tensorType?.shape?.dim?.[0];
+/** The input's size along `axis` when the export fixed it (dim_value), undefined when it is symbolic. */
+function fixedDim(input: ValueInfoProto, axis: number): number | undefined {
+  const dim = input.type?.tensorType?.shape?.dim?.[axis];
   const value = dim?.dimValue === undefined || dim.dimValue === null ? 0 : Number(dim.dimValue);
   return value > 0 ? value : undefined;
 }
@@ -223,7 +169,8 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
   const bytes = readOnnx(onnxPath);
   const model = decode(bytes, onnxPath);
   const externalData = externalDataOf(model, onnxPath);
-  const inputName = imageInput(model);
+  const input = imageInput(model);
+  const inputName = input.name;
   let hooks: HookTable;
   try {
     hooks = findHooks(model);
@@ -249,7 +196,7 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
   // --image-size other than the size the model was made for (its config's, or the size a bare graph's input
   // fixes): the recipe is kept at the new size, and the graph's input height / width become symbolic (the
   // runner's probe then checks the graph follows).
-  const made = hasConfig ? preprocess.height : inputSizeOf(model, inputName);
+  const made = hasConfig ? preprocess.height : fixedDim(input, 2); // square exports: the height
   if (opts.imageSize !== undefined && made !== undefined && opts.imageSize !== made) {
     checkResizable(model, arch, opts.imageSize, onnxPath);
     if (hasConfig) preprocess = atImageSize(preprocess, opts.imageSize);
@@ -257,7 +204,7 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
     if (freeInputSize(model, inputName)) graphBytes = encodeModel(model); // weights too, unless external: one copy
   }
   const precision = detectPrecision(model);
-  const fixedBatch = fixedBatchOf(model, inputName);
+  const fixedBatch = fixedDim(input, 0);
   const warning = precisionWarning(precision);
   return {
     name: hasConfig ? basename(dir) : basename(onnxPath, '.onnx'),
@@ -274,7 +221,7 @@ export function loadModel(path: string, opts: LoadOptions = {}): ModelSpec {
     inputName,
     ...(fixedBatch !== undefined ? { fixedBatch } : {}),
     ...(resizedTo !== undefined ? { resizedTo } : {}),
-    ...(halfInput(model, inputName) ? { inputType: 'float16' as const } : {}),
+    ...(input.type?.tensorType?.elemType === DataType.FLOAT16 ? { inputType: 'float16' as const } : {}),
     outputNames: (model.graph!.output ?? []).map((o) => o.name ?? ''),
     precision,
     warnings: warning ? [warning] : [],
