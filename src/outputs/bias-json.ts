@@ -4,10 +4,10 @@
  * script read it the same way. Changing a field's name or meaning is a breaking change: bump
  * BIAS_JSON_VERSION and say what changed. The result rows are analyze/bias.ts's.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { BIAS_VARIANTS, type BiasResult, type BiasShare } from '../analyze/bias.js';
-import { MassivitError, errorMessage } from '../contracts/errors.js';
-import { checkFile, count, finite, flag, list, measure, oneOf, optional, record, text, type Check } from './validate.js';
+import { MassivitError } from '../contracts/errors.js';
+import { checkFile, count, finite, flag, list, measure, oneOf, optional, parseJsonFile, record, text, type Check } from './validate.js';
 
 export type { BiasResult, BiasVariant } from '../analyze/bias.js';
 export const BIAS_JSON_VERSION = 1;
@@ -93,11 +93,6 @@ function checkBias(file: string, json: unknown): BiasJson {
 /** Reads and checks <path>; a missing or unparsable file is a BAD_OPTION naming it. */
 export function readBiasJson(path: string): BiasJson {
   if (!existsSync(path)) throw new MassivitError('BAD_OPTION', `${path}: no such file`, 'Run `massivit bias --model <m> --images <dir> --out <dir>` first');
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new MassivitError('BAD_OPTION', `${path} is not JSON: ${errorMessage(err)}`, HINT);
-  }
+  const json = parseJsonFile(path, (why) => new MassivitError('BAD_OPTION', `${path} is not JSON: ${why}`, HINT));
   return checkBias(path, json);
 }

@@ -4,10 +4,9 @@
  * (target, layers, cells.tokens, cells.list[].sd, results[].seed, rules) are optional, so a reader of the
  * old fields reads new files, and older files (without them) still pass.
  */
-import { readFileSync } from 'node:fs';
-import { MassivitError, errorMessage } from '../contracts/errors.js';
+import { MassivitError } from '../contracts/errors.js';
 import type { TokenRole } from '../model/layout.js';
-import { checkFile, count, finite, flag, list, measure, nullable, oneOf, optional, record, text, tuple, type Check } from './validate.js';
+import { checkFile, count, finite, flag, list, measure, nullable, oneOf, optional, parseJsonFile, record, text, tuple, type Check } from './validate.js';
 
 export type InterventionMode = 'zero' | 'mean' | 'noise' | 'shuffle';
 export const INTERVENTION_MODES: readonly InterventionMode[] = ['zero', 'mean', 'noise', 'shuffle'];
@@ -112,12 +111,7 @@ const interveneShape = record<InterveneJson>({
 
 /** The one reader of intervene.json: version and every documented field checked (exit 2 when bad). */
 export function readInterveneJson(path: string): InterveneJson {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new MassivitError('BAD_OPTION', `Cannot read ${path}: ${errorMessage(err)}`, 'Pass the intervene.json written by `massivit intervene --out <dir>`');
-  }
+  const json = parseJsonFile(path, (why) => new MassivitError('BAD_OPTION', `Cannot read ${path}: ${why}`, 'Pass the intervene.json written by `massivit intervene --out <dir>`'));
   if ((json as Partial<InterveneJson> | null)?.version !== 1) {
     throw new MassivitError('BAD_OPTION', `${path} is not an intervene.json of version 1`, 'Pass the intervene.json written by `massivit intervene --out <dir>`');
   }

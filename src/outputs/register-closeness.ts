@@ -2,10 +2,10 @@
  * register-closeness.json, written by `registers add --images` into the new model folder: how close the
  * test-time-register model stays to its source on those images. One writer and one validating reader.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../contracts/atomic.js';
-import { MassivitError, errorMessage } from '../contracts/errors.js';
+import { MassivitError } from '../contracts/errors.js';
+import { checkFile, count, finite, flag, measure, oneOf, parseJsonFile, record, text } from './validate.js';
 
 export const CLOSENESS_FILE = 'register-closeness.json';
 
@@ -34,22 +34,21 @@ export function writeCloseness(modelDir: string, json: ClosenessJson): string {
   return path;
 }
 
-const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-const numOrNull = (v: unknown) => v === null || num(v);
+const closenessShape = record<ClosenessJson>({
+  imagesDir: text,
+  images: count,
+  output: text,
+  kind: oneOf('classifier', 'features'),
+  top1Agreement: measure,
+  meanKL: measure,
+  maxKL: measure,
+  cosine: record<ClosenessJson['cosine']>({ mean: finite, min: finite }),
+  identical: flag,
+});
 
+/** The one reader of register-closeness.json: every field checked (BAD_OUTPUT naming the field when bad). */
 export function readCloseness(modelDir: string): ClosenessJson {
   const path = join(modelDir, CLOSENESS_FILE);
-  let j: Record<string, unknown>;
-  try {
-    j = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new MassivitError('BAD_OUTPUT', `Cannot read ${path}: ${errorMessage(err)}`);
-  }
-  const cos = j?.cosine as Record<string, unknown> | undefined;
-  const ok =
-    typeof j === 'object' && j !== null && typeof j.imagesDir === 'string' && Number.isInteger(j.images) && typeof j.output === 'string' &&
-    (j.kind === 'classifier' || j.kind === 'features') && numOrNull(j.top1Agreement) && numOrNull(j.meanKL) && numOrNull(j.maxKL) &&
-    num(cos?.mean) && num(cos?.min) && typeof j.identical === 'boolean';
-  if (!ok) throw new MassivitError('BAD_OUTPUT', `${path} is not a register-closeness file (a field is missing or of the wrong type)`);
-  return j as unknown as ClosenessJson;
+  const json = parseJsonFile(path, (why) => new MassivitError('BAD_OUTPUT', `Cannot read ${path}: ${why}`));
+  return checkFile(path, closenessShape, json);
 }

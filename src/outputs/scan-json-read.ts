@@ -7,12 +7,12 @@ import type { NormLayer, NormSummary, ThresholdStats } from '../analyze/norms.js
 import type { AttentionSummary, BlockSummary, HeadSummary } from '../analyze/attention.js';
 import type { LayerNonFinite, NonFiniteCounts, NonFiniteSummary } from '../analyze/non-finite.js';
 import { FAMILIES } from '../model/config.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SUMMARY_FILE } from '../contracts/files.js';
-import { MassivitError, errorMessage } from '../contracts/errors.js';
+import { MassivitError } from '../contracts/errors.js';
 import { SCAN_JSON_VERSION, type ScanJson, type ScanModelInfo } from './scan-json.js';
-import { checkFile, anything, count, finite, list, measure, nullable, oneOf, optional, record, text, tuple, type Check } from './validate.js';
+import { checkFile, anything, count, finite, list, measure, nullable, oneOf, optional, parseJsonFile, record, text, tuple, type Check } from './validate.js';
 
 /** A measured value the type declares as a number: null (JSON's NaN) is still accepted and shown as "–". */
 const num = measure as Check<number>;
@@ -158,12 +158,7 @@ export function readScanJson(dir: string): ScanJson {
   if (!existsSync(path)) {
     throw new MassivitError('BAD_OUTPUT', `${dir} holds no ${SUMMARY_FILE}: not a finished scan folder`, 'Pass the --out folder of a `massivit scan` run');
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new MassivitError('BAD_OUTPUT', `Cannot read ${path}: ${errorMessage(err)}`);
-  }
+  const json = parseJsonFile(path, (why) => new MassivitError('BAD_OUTPUT', `Cannot read ${path}: ${why}`));
   if ((json as Partial<ScanJson> | null)?.version !== SCAN_JSON_VERSION) {
     throw new MassivitError('BAD_OUTPUT', `${path} is not a scan.json of version ${SCAN_JSON_VERSION}`, 'Re-run the scan with this version of massivit');
   }

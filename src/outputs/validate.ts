@@ -5,7 +5,17 @@
  * returns the value typed, or throws a ShapeError naming the field path; `checkFile` turns that into
  * a MassivitError BAD_OUTPUT naming the file. Unknown fields are ignored (later versions may add some).
  */
-import { MassivitError } from '../contracts/errors.js';
+import { readFileSync } from 'node:fs';
+import { errorMessage, MassivitError } from '../contracts/errors.js';
+
+/** A JSON file's parsed content; a file that cannot be read or parsed becomes `fail(why)`. */
+export function parseJsonFile(path: string, fail: (why: string) => MassivitError): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw fail(errorMessage(err));
+  }
+}
 
 class ShapeError extends Error {
   constructor(readonly path: string, readonly expected: string, readonly found: unknown) {
