@@ -3,14 +3,14 @@
  * test time) is scanned through the CLI. The scan must finish, scan.json must count the non-finite cells per
  * layer exactly (as the graph makes them) with every statistic finite, and the report must say so.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countNonFinite, finiteCopy, summarizeNonFinite } from '../../src/analyze/non-finite.js';
 import type { ScanJson } from '../../src/outputs/scan-json.js';
-import { CLI, ROOT, tempDir } from '../helpers/env.js';
+import { tempDir } from '../helpers/env.js';
+import { runMassivit } from '../helpers/cli.js';
 import { copyFixture, editGraph } from '../helpers/broken-models.js';
 import { openBrowser } from '../helpers/browser.js';
 import { someImages } from '../helpers/report-scans.js';
@@ -31,10 +31,7 @@ function brokenModel(dir: string): string {
   });
 }
 
-function cli(...args: string[]): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stderr: r.stderr };
-}
+const cli = (...args: string[]) => runMassivit(args, { timeout: 120_000 });
 
 describe('a model whose hidden states hold NaN and ±Inf', () => {
   let out: string;
@@ -48,7 +45,7 @@ describe('a model whose hidden states hold NaN and ±Inf', () => {
     images = 3;
     out = join(work, 'scan');
     const r = cli('scan', '--model', model, '--images', photos, '--out', out, '--attention', '--threads', '1');
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toContain('report not written');
     expect(r.stderr).toContain(`massivit: warning: Non-finite activations (NaN or ±Inf) first at layer ${BROKEN_BLOCK + 1}`);
     scan = JSON.parse(readFileSync(join(out, 'scan.json'), 'utf8')) as ScanJson;
@@ -81,7 +78,7 @@ describe('a model whose hidden states hold NaN and ±Inf', () => {
 
   it('the report names the first affected layer and lists the layers, and opens clean in Chromium', async () => {
     const r = cli('report', out, '--no-figures');
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain(`Non-finite activations (NaN or ±Inf) first at layer ${BROKEN_BLOCK + 1}, through layer ${scan.model.numLayers}, in ${images} of ${images} images`);
     const table = /<table class="sortable" id="non-finite-table">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';

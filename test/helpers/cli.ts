@@ -29,7 +29,7 @@ export function runMassivit(args: string[], opts: CliOptions = {}): CliRun {
 
 /** That environment, for a test that spawns the CLI itself (asynchronously, or to kill it). */
 export function cliEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env, MASSIVIT_MODELS_DIR: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, MASSIVIT_MODELS_DIR: '' };
   for (const k of Object.keys(env)) if (/^(SLURM_|JOB_COMPLETION|MASSIVIT_SHARD)/.test(k)) delete env[k];
   return env;
 }

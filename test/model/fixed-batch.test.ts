@@ -50,8 +50,8 @@ describe('fixed batch size', () => {
 
   it('scans with batch 1 and a notice, even when --batch asks for more, with the dynamic model\'s results', async () => {
     const notices: string[] = [];
-    const fixed = await scan({ model: dir, images: IMAGES, out: join(root, 'fixed'), batch: 4, limit: 5, ...CPU, report: false, onNotice: (m) => notices.push(m) });
-    const dynamic = await scan({ model: SOURCE, images: IMAGES, out: join(root, 'dynamic'), batch: 4, limit: 5, ...CPU, report: false });
+    const fixed = await scan({ model: dir, images: IMAGES, out: join(root, 'fixed'), batch: 4, limit: 5, ...CPU, onNotice: (m) => notices.push(m) });
+    const dynamic = await scan({ model: SOURCE, images: IMAGES, out: join(root, 'dynamic'), batch: 4, limit: 5, ...CPU });
     expect(notices.filter((n) => /fixed batch size of 1/.test(n))).toEqual([expect.stringMatching(/--batch 4 ignored/)]);
     expect(fixed.summary.images.scanned).toBe(5);
     expect(fixed.summary.massive).toEqual(dynamic.summary.massive);

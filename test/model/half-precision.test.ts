@@ -73,8 +73,8 @@ describe('half precision', () => {
 
   it('scans an fp16 model, records its precision and agrees with the fp32 scan on where the large activations are', async () => {
     const dir = buildHalfModel(SOURCE, join(root, 'fp16-scan'));
-    const half = await scan({ model: dir, images: IMAGES, out: join(root, 'out16'), limit: 4, ...CPU, report: false, attention: true });
-    const full = await scan({ model: SOURCE, images: IMAGES, out: join(root, 'out32'), limit: 4, ...CPU, report: false, attention: true });
+    const half = await scan({ model: dir, images: IMAGES, out: join(root, 'out16'), limit: 4, ...CPU, attention: true });
+    const full = await scan({ model: SOURCE, images: IMAGES, out: join(root, 'out32'), limit: 4, ...CPU, attention: true });
     expect(half.summary.model.precision).toBe('fp16');
     expect(half.summary.images.scanned).toBe(4);
     expect(half.summary.layers.length).toBe(full.summary.layers.length);

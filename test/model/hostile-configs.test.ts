@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT, tempDir } from '../helpers/env.js';
-import { cliEnv } from '../helpers/cli.js';
+import { cliEnv, runMassivit } from '../helpers/cli.js';
 import { copyFixture, editConfig, editGraph, externalWeights } from '../helpers/broken-models.js';
 
 /** The built CLI, asynchronously, so the cases run side by side (each is mostly process start-up). */
@@ -116,9 +116,9 @@ describe('hostile configs and external-data entries', () => {
     const tmp = tempDir('hostile-list');
     copyFixture('tiny-vit-op14', join(tmp, 'good'));
     symlinkSync(join(tmp, 'gone'), join(tmp, 'dangling'));
-    const r = spawnSync(process.execPath, [CLI, 'models', 'list'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MASSIVIT_MODELS_DIR: tmp } });
+    const r = runMassivit(['models', 'list'], { env: { MASSIVIT_MODELS_DIR: tmp } });
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stdout).toContain('good');
   });
 });

@@ -1,5 +1,4 @@
 /** --image-size: DINOv2 graphs run at another size, with the token layout following; fixed-size models say so. */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +7,8 @@ import { layerHook } from '../../src/contracts/hooks.js';
 import { loadModel } from '../../src/model/load.js';
 import { openRunner } from '../../src/run/runner.js';
 import { scan } from '../../src/pipelines/scan.js';
-import { CLI, fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
+import { fixtureModel, IMAGES, tempDir } from '../helpers/env.js';
+import { massivit } from '../helpers/cli.js';
 import { buildResizableModel } from './resizable-model.js';
 
 const EXPORTED = fixtureModel('tiny-dinov2-reg-op17'); // patch 8, 40 px: 1 CLS + 4 registers + 5×5 patches
@@ -43,7 +43,7 @@ describe('--image-size', () => {
 
   it('scans at the new size and records the input size and patch grid', async () => {
     const root = tempDir('resolution');
-    const { summary } = await scan({ model: REG, imageSize: 56, images: IMAGES, out: join(root, 'at56'), limit: 2, ...CPU, report: false });
+    const { summary } = await scan({ model: REG, imageSize: 56, images: IMAGES, out: join(root, 'at56'), limit: 2, ...CPU });
     expect(summary.model.inputSize).toEqual([56, 56]);
     expect(summary.model.tokens.patchGrid).toEqual([7, 7]);
     expect(summary.model.sequenceLength).toBe(54);
@@ -71,13 +71,13 @@ describe('--image-size', () => {
   });
 
   it('is accepted by the CLI for a folder model, and a fixed-size one exits 2 with one line', () => {
-    const run = (model: string) => spawnSync(process.execPath, [CLI, 'scan', '--model', model, '--images', IMAGES, '--out', join(tempDir('resolution-cli'), 'o'), '--image-size', '64', '--limit', '1', '--no-report', '--threads', '1'], { encoding: 'utf8' });
+    const run = (model: string) => massivit('scan', '--model', model, '--images', IMAGES, '--out', join(tempDir('resolution-cli'), 'o'), '--image-size', '64', '--limit', '1', '--no-report', '--threads', '1');
     const vit = run(fixtureModel('tiny-vit-op17'));
-    expect(vit.status).toBe(2);
+    expect(vit.code).toBe(2);
     expect(vit.stderr).toMatch(/--image-size 64: .*fixed size/);
     expect(vit.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
     const reg = run(REG);
     expect(reg.stderr).not.toMatch(/only applies to a bare/);
-    expect(reg.status).toBe(0);
+    expect(reg.code).toBe(0);
   });
 });

@@ -6,12 +6,12 @@
  * no navigation and no request (a <meta http-equiv="refresh"> navigates even from <body>, and CSP cannot stop it).
  */
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, tempDir } from '../helpers/env.js';
+import { tempDir } from '../helpers/env.js';
+import { runMassivit } from '../helpers/cli.js';
 import { openBrowser, type Browser } from '../helpers/browser.js';
 import { hostileImages, SYNTHETIC } from '../helpers/report-scans.js';
 
@@ -19,10 +19,7 @@ import { hostileImages, SYNTHETIC } from '../helpers/report-scans.js';
 const REFRESH = '<meta http-equiv="refresh" content="0;url=http://127.0.0.1:9/stolen">';
 const SCRIPT = '<img src=x onerror="location.href=\'http://127.0.0.1:9/x\'">';
 
-function cli(...args: string[]): { status: number | null; stderr: string; stdout: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
-}
+const cli = (...args: string[]) => runMassivit(args, { timeout: 120_000 });
 
 type Json = Record<string, unknown>;
 function editJson(path: string, edit: (j: Json) => void): void {
@@ -56,7 +53,7 @@ beforeAll(() => {
   const images = hostileImages(join(work, 'images'));
   scanDir = join(work, 'scan');
   const r = cli('scan', '--model', SYNTHETIC, '--images', images, '--out', scanDir, '--attention', '--threads', '1');
-  expect(r.status, r.stderr).toBe(0);
+  expect(r.code, r.stderr).toBe(0);
 }, 180_000);
 
 describe('documented fields that hold markup', () => {
@@ -72,7 +69,7 @@ describe('documented fields that hold markup', () => {
     // compare reads through the same reader: a few fields there keep the test's run time down
     const runs = [cli('report', dir, '--no-figures'), ...(COMPARED.has(field) ? [cli('compare', scanDir, dir, '--out', join(dir, 'cmp'))] : [])];
     for (const r of runs) {
-      expect(r.status, r.stderr).toBe(2);
+      expect(r.code, r.stderr).toBe(2);
       const line = r.stderr.split('\n').find((l) => l.startsWith('massivit:'));
       expect(line).toContain(`scan.json: ${field} must be `);
       expect(line).toMatch(/found a string$/);
@@ -89,7 +86,7 @@ describe('documented fields that hold markup', () => {
     const dir = copyScan();
     editJson(join(dir, 'scan.json'), (j) => setAt(j, field as string, value));
     const r = cli('report', dir, '--no-figures');
-    expect(r.status, r.stderr).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`scan.json: ${message as string}`);
   });
 
@@ -97,20 +94,20 @@ describe('documented fields that hold markup', () => {
     const dir = copyScan();
     editJson(join(dir, 'views', 'feature-token.json'), (j) => setAt(j, field, REFRESH));
     const r = cli('report', dir, '--no-figures');
-    expect(r.status, r.stderr).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`feature-token.json: ${field} must be `);
   });
 
   it('intervene.json: --intervene with markup in a number exits 2; the one in the folder becomes a note', () => {
     const dir = copyScan();
     const made = cli('intervene', '--scan', dir, '--out', dir, '--model', SYNTHETIC, '--images', join(work, 'images'), '--threads', '1', '--no-report');
-    expect(made.status, made.stderr).toBe(0);
+    expect(made.code, made.stderr).toBe(0);
     editJson(join(dir, 'intervene.json'), (j) => setAt(j, 'results[0].cells', REFRESH));
     const explicit = cli('report', dir, '--no-figures', '--intervene', join(dir, 'intervene.json'));
-    expect(explicit.status).toBe(2);
+    expect(explicit.code).toBe(2);
     expect(explicit.stderr).toContain('intervene.json: results[0].cells must be a non-negative integer, found a string');
     const found = cli('report', dir, '--no-figures');
-    expect(found.status, found.stderr).toBe(0);
+    expect(found.code, found.stderr).toBe(0);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     expect(html).not.toContain('http-equiv="refresh"');
     expect(html).toContain('intervene.json skipped: ');
@@ -124,7 +121,7 @@ describe('a scan.sqlite whose numeric columns hold markup (SQLite columns take a
     db.prepare('UPDATE cells SET token = ?, dim = ?').run(REFRESH, SCRIPT);
     db.close();
     for (const [r, html] of [[cli('report', dir, '--no-figures'), join(dir, 'report.html')], [cli('compare', dir, scanDir, '--out', join(dir, 'cmp'), '--no-figures'), join(dir, 'cmp', 'compare.html')]] as const) {
-      expect(r.status, r.stderr).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
       const source = readFileSync(html, 'utf8');
       expect(source).not.toContain('<meta http-equiv="refresh"');
       expect(source).not.toContain('<img src=x');
@@ -151,9 +148,9 @@ describe('free-text fields that hold markup', () => {
     });
     editJson(join(dir, 'views', 'feature-token.json'), (j) => setAt(j, 'image', REFRESH));
     const report = cli('report', dir, '--no-figures');
-    expect(report.status, report.stderr).toBe(0);
+    expect(report.code, report.stderr).toBe(0);
     const compare = cli('compare', dir, scanDir, '--out', join(dir, 'cmp'));
-    expect(compare.status, compare.stderr).toBe(0);
+    expect(compare.code, compare.stderr).toBe(0);
     for (const html of [join(dir, 'report.html'), join(dir, 'cmp', 'compare.html')]) {
       const source = readFileSync(html, 'utf8');
       expect(source).not.toContain('<meta http-equiv="refresh"');

@@ -27,10 +27,10 @@ describe('external weights over 2 GB', () => {
     expect(spec.bytes.length).toBeLessThan(2 ** 20); // the graph handed to ORT: references, not weights
     expect(spec.externalData?.files).toEqual(['model.onnx_data', 'huge.bin']);
     const notices: string[] = [];
-    const big = await scan({ model: spec, images: IMAGES, out: join(root, 'big'), limit: 3, device: 'cpu', threads: 1, report: false, onNotice: (m) => notices.push(m) });
+    const big = await scan({ model: spec, images: IMAGES, out: join(root, 'big'), limit: 3, device: 'cpu', threads: 1, onNotice: (m) => notices.push(m) });
     const peak = process.resourceUsage().maxRSS * 1024; // bytes, this test file's process (vitest forks)
     expect(peak).toBeLessThan(HUGE * 4 * 0.4);
-    const small = await scan({ model: SOURCE, images: IMAGES, out: join(root, 'small'), limit: 3, device: 'cpu', threads: 1, report: false });
+    const small = await scan({ model: SOURCE, images: IMAGES, out: join(root, 'small'), limit: 3, device: 'cpu', threads: 1 });
     expect(big.summary.images.scanned).toBe(3);
     expect(big.summary.layers).toEqual(small.summary.layers);
     expect(big.summary.massive).toEqual(small.summary.massive);

@@ -5,12 +5,12 @@
  * Real processes (node bin/massivit.js, needs `npm run build`), real ONNX Runtime, real SQLite.
  */
 import Database from 'better-sqlite3';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, fixtureModel, ROOT, tempDir } from '../helpers/env.js';
-import { cliEnv } from '../helpers/cli.js';
+import { cliEnv, runMassivit } from '../helpers/cli.js';
 import { makeDataset } from '../helpers/dataset.js';
 
 const model = fixtureModel('tiny-vit-op14');
@@ -108,8 +108,8 @@ describe('scan --shard i/N on three processes + massivit merge', () => {
   });
 
   it('refuses a Kubernetes pod without the completions count', () => {
-    const r = spawnSync(process.execPath, [CLI, ...scanArgs(join(work, 'k8s'))], { cwd: ROOT, encoding: 'utf8', env: { ...baseEnv, JOB_COMPLETION_INDEX: '0' } });
-    expect(r.status).toBe(2);
+    const r = runMassivit(scanArgs(join(work, 'k8s')), { env: { JOB_COMPLETION_INDEX: '0' } });
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/MASSIVIT_SHARD_COUNT/);
   });
 });

@@ -23,6 +23,7 @@ async function runEdited(spec: ModelSpec, layer: number, mask: Float32Array, fil
   const edit = cellsAt(layer, spec.tokens.sequenceLength, spec.arch.hiddenSize);
   const graph = applyTap(spec.bytes, { expose: [edit.hook], edits: [edit], keepOutputs: true });
   const [inputs] = graph.inputs;
+  if (inputs.kind !== 'cells') throw new Error(`expected the cells edit's inputs, got ${inputs.kind}`);
   const { session } = await createSession(graph.bytes, { device: 'cpu', threads: 1 });
   try {
     const feeds = { [spec.inputName]: pixels(spec), [inputs.mask]: new ort.Tensor('float32', mask, inputs.shape), [inputs.fill]: new ort.Tensor('float32', fill, inputs.shape) };
