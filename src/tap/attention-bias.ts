@@ -12,6 +12,7 @@ import { attnPattern } from '../contracts/hooks.js';
 import { indexGraph, type GraphIndex } from '../model/graph.js';
 import { DataType, type GraphBuilder, type GraphProto, type NodeProto } from '../model/onnx.js';
 import { claim } from './graph-edit.js';
+import { perHeadView } from './reduce.js';
 
 export interface AttentionBiasEdit {
   kind: 'attention-bias';
@@ -99,9 +100,7 @@ function insertBefore<T>(graph: GraphProto, before: NodeProto, build: () => T): 
  */
 function withSlots(b: GraphBuilder, x: string, slot: string, slotDims: [number, number, number], axis: -1 | -2, heads: number): { view: string; out: string } {
   const int = (v: number[]) => b.constant(v, [v.length], 'int64');
-  const shape = b.one('Shape', [x]);
-  const tail = b.one('Slice', [shape, int([-2]), int([1 << 30])]);
-  const view = b.one('Reshape', [x, b.one('Concat', [int([-1, heads]), tail], { axis: 0 })]);
+  const { view, shape } = perHeadView(b, x, heads);
   const batch = b.one('Slice', [b.one('Shape', [view]), int([0]), int([1])]);
   const slots = b.one('Expand', [slot, b.one('Concat', [batch, int(slotDims)], { axis: 0 })]);
   const joined = b.one('Concat', [view, slots], { axis: axis === -1 ? 3 : 2 });

@@ -66,14 +66,20 @@ export function addLayerStats(ctx: ReduceContext, x: string, hook: string, topK:
 }
 
 /**
- * Attention summaries of one Softmax output. HF ViT/DINOv2 exports give [batch, heads, query, key]; CLIP's
- * gives [batch·heads, query, key], so the pattern is first reshaped to [-1, heads, query, key].
+ * An attention tensor as [batch, heads, a, b]: HF ViT/DINOv2 exports give [batch, heads, …] already, CLIP's
+ * gives [batch·heads, …]. Returns the view and x's own shape.
  */
+export function perHeadView(b: GraphBuilder, x: string, heads: number): { view: string; shape: string } {
+  const int = (v: number[]) => b.constant(v, [v.length], 'int64');
+  const shape = b.one('Shape', [x]);
+  const tail = b.one('Slice', [shape, int([-2]), int([1 << 30])]);
+  return { view: b.one('Reshape', [x, b.one('Concat', [int([-1, heads]), tail], { axis: 0 })]), shape };
+}
+
+/** Attention summaries of one Softmax output ([batch, heads, query, key] or CLIP's [batch·heads, query, key]). */
 export function addPatternStats(ctx: ReduceContext, pattern: string, hook: string, numHeads: number): void {
   const { b } = ctx;
-  const qk = b.one('Slice', [b.one('Shape', [pattern]), b.constant([-2], [1], 'int64'), b.constant([1 << 30], [1], 'int64')]);
-  const shape = b.one('Concat', [b.constant([-1, numHeads], [2], 'int64'), qk], { axis: 0 });
-  const p4 = b.one('Reshape', [pattern, shape]);
+  const p4 = perHeadView(b, pattern, numHeads).view;
   // Mean attention each key receives over all queries: [batch, heads, key].
   b.output(reduce(ctx, 'ReduceMean', p4, [2], 0), `${hook}.key_mass`);
   // Row of query 0 (CLS → all keys): [batch, heads, key].

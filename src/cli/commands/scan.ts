@@ -81,7 +81,7 @@ export function scanCommand(): Command {
       // --image-size also applies to a folder model: DINOv2 graphs run at another size (model/resolution.ts).
       checkBareModelFlags(modelPath, { '--family': bare.family, '--registers': bare.registers, '--patch-size': bare.patchSize });
       const bar = progressBar();
-      const model = loadModel(modelPath, { family: flags.family, registers: flags.registers, patchSize: flags.patchSize, imageSize: flags.imageSize });
+      const model = loadModel(modelPath, bare);
       if (flags.batch !== undefined) checkBatchMemory(flags.batch, model.arch.numLayers + 1, model.tokens.sequenceLength, model.arch.hiddenSize);
       const { summary, outDir } = await scan({
         model,
